@@ -428,3 +428,27 @@ class TestPolars:
         frame = PhaseResults(label="p").to_polars()
         assert frame.height == 0
         assert frame.columns == ["record", "node", "name", "component", "epoch", "batch", "value"]
+
+
+class TestRecordingModes:
+    def test_clear_and_replace_execution_contexts(self):
+        results = TrainResults(label="t")
+        contexts = [
+            FakeContext(epoch, batch, {"M": torch.full((1, 1), float(epoch))})
+            for epoch in range(2)
+            for batch in range(2)
+        ]
+        for ctx in contexts[:2]:
+            results.add_execution_context(ctx)
+        assert len(results.tensors("M", "outputs")) == 2
+        best = results.execution_contexts().values()
+        results.clear_execution_contexts()
+        assert len(results.execution_contexts()) == 0
+        assert len(results.tensors("M", "outputs")) == 0
+        for ctx in contexts[2:]:
+            results.add_execution_context(ctx)
+        assert results.execution_contexts().axis_values("epoch") == [1]
+        results.replace_execution_contexts(best)
+        assert results.execution_contexts().values() == contexts[:2]
+        assert [t.item() for t in results.tensors("M", "outputs").values()] == [0.0, 0.0]
+        assert repr(results) == "TrainResults(label='t', epochs=1)"

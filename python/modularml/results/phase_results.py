@@ -189,6 +189,22 @@ class PhaseResults:
         """Keep one execution context (with ``epoch_idx``, ``batch_idx``, ``domain_data``)."""
         self._executions.append(ctx.epoch_idx, ctx.batch_idx, self._keep(ctx))
 
+    def clear_execution_contexts(self) -> None:
+        """Drop every recorded execution context (``ResultRecording.LAST`` keeps one epoch).
+
+        The contexts are released; series taken earlier read None in their place.
+        """
+        for handle in self._executions.view().column("obj"):
+            self._objects[handle] = None
+        self._executions = _store.Table(list(EXECUTIONS_SCHEMA.items()))
+        self._tensor_cache.clear()
+
+    def replace_execution_contexts(self, contexts: Sequence[Any]) -> None:
+        """Drop the recorded contexts and record ``contexts`` instead, in order."""
+        self.clear_execution_contexts()
+        for ctx in contexts:
+            self.add_execution_context(ctx)
+
     def add_callback_result(self, cb_res: CallbackResult) -> None:
         """Keep one callback result whose scope is already bound.
 
