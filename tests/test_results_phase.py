@@ -200,15 +200,22 @@ class TestWrites:
             batch_idx=np.tile(np.arange(n // 10), 10),
         )
         results.log_metrics(torch.ones(3), names=["a", "b", "c"], epoch_idx=None)
+        results.log_metrics(
+            [1.0, 2.0], names="y", epoch_idx=[None, np.int64(4)], batch_idx=np.int32(1)
+        )
         metrics = results.metrics()
-        assert len(metrics) == n + 3
+        assert len(metrics) == n + 5
+        assert metrics.where(name="y").values() == [
+            MetricEntry("y", 1.0, None, 1),
+            MetricEntry("y", 2.0, 4, 1),
+        ]
         assert (
             metrics.where(name="x").collapse("batch", "count").collapse("epoch", "sum").one().value
             == n
         )
         assert metrics.at(name="x", epoch=3, batch=5).value == 3005.0
         assert metrics.where(name="b").one() == MetricEntry("b", 1.0, None, None)
-        assert results.metric_names() == ["x", "a", "b", "c"]
+        assert results.metric_names() == ["x", "a", "b", "c", "y"]
 
     def test_log_metrics_errors(self):
         results = PhaseResults(label="p")

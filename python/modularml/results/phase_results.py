@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -48,11 +49,12 @@ def _as_floats(values: Any) -> np.ndarray:
 
 
 def _as_index(value: Any) -> Any:
-    # a scalar (or None) broadcasts in the native extend; sequences become int64 arrays
-    if value is None or isinstance(value, int):
-        return value
-    array = np.asarray(value)
-    return int(array) if array.ndim == 0 else array.astype(np.int64, copy=False)
+    # scalars (and None) broadcast in the native extend; int arrays are read in place
+    if value is None or isinstance(value, (int, np.ndarray)):
+        return int(value) if isinstance(value, np.ndarray) and value.ndim == 0 else value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    return list(value)
 
 
 class PhaseResults:
