@@ -312,9 +312,9 @@ class AxisSeries:
 
     def objects(self, handles: Iterable[int] | int) -> Any:
         """The Python objects behind ``obj`` handles (one handle, or an iterable of them)."""
-        if isinstance(handles, numbers.Integral):
-            return self._objects[int(handles)]
-        return [self._objects[int(handle)] for handle in handles]
+        if isinstance(handles, Iterable):
+            return [self._objects[int(handle)] for handle in handles]
+        return self._objects[int(handles)]
 
 
 def concat(parts: list[Any]) -> Any:
