@@ -344,6 +344,13 @@ class TestPhaseKinds:
         with pytest.raises(ValueError, match="direction"):
             train.best_epoch(direction="up")
 
+    def test_best_epoch_takes_the_first_of_ties(self):
+        results = TrainResults(label="t")
+        for epoch, value in enumerate([3.0, 1.0, 2.0, 1.0, 3.0]):
+            results.log_metric("v", value, epoch)
+        assert results.best_epoch("v") == 1
+        assert results.best_epoch("v", direction="max") == 0
+
     def test_last_epoch_and_early_stopping(self, train):
         assert train.early_stopping_result is None
         assert train.last_epoch == 4
