@@ -239,8 +239,12 @@ class PhaseResults:
 
     def losses(self, node: Any) -> LossDataSeries:
         """Losses of one node (label or node object), keyed by ``(epoch, batch, label)``."""
-        view = self._losses.view().where_in("node", [_node_label(node)])
-        return LossDataSeries(view, ("epoch", "batch", "label"), self._objects)
+        return LossDataSeries(
+            self._losses.view(),
+            ("epoch", "batch", "label"),
+            self._objects,
+            filters=[("node", [_node_label(node)])],
+        )
 
     def loss_nodes(self) -> list[str]:
         """Labels of the nodes with recorded losses, in first-seen order."""
