@@ -466,3 +466,28 @@ class TestRecordingModes:
         assert results.execution_contexts().values() == contexts[:2]
         assert [t.item() for t in results.tensors("M", "outputs").values()] == [0.0, 0.0]
         assert repr(results) == "TrainResults(label='t', epochs=1)"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_device_tensors_are_read_and_converted():
+    device = torch.device("cuda")
+    results = EvalResults(label="e")
+    results.log_metric("m", torch.tensor(0.5, device=device), 0)
+    results.add_callback_result(
+        bound(
+            MetricResult(metric_name="r", metric_value=torch.tensor([2.0], device=device)), epoch=0
+        )
+    )
+    results.log_losses(
+        0, 0, [LossRecord("mse", node_label="M", auxiliary=torch.tensor(0.25, device=device))]
+    )
+    for batch in range(2):
+        results.add_execution_context(FakeContext(0, batch, {"M": torch.ones(3, 1, device=device)}))
+    assert [e.value for e in results.metrics().values()] == [0.5, 2.0]
+    assert results.aggregated_losses("M") == {"mse": 0.25}
+    stacked = results.stacked_tensors("M", "outputs")
+    assert stacked.device.type == "cuda" and stacked.shape == (6, 1)
+    assert isinstance(results.stacked_tensors("M", "outputs", fmt="np"), np.ndarray)
+    assert all(
+        isinstance(a, np.ndarray) for a in results.tensors("M", "outputs", fmt="np").values()
+    )
