@@ -112,6 +112,16 @@ class AxisSeries:
         if axis not in self.axes:
             raise KeyError(f"Unknown axis {axis!r}. Available: {self.axes}")
 
+    def _check_values(self, axis: str, values: list[Any]) -> None:
+        # fail at the `where` call, not at the first use of the (lazy) result
+        expected = {"int": int, "str": str}.get(self._schema.get(axis, ""))
+        for value in values:
+            if expected is not None and value is not None and not isinstance(value, expected):
+                raise TypeError(
+                    f"Axis {axis!r} holds {expected.__name__} values; "
+                    f"got {type(value).__name__} {value!r}."
+                )
+
     def _value_at(self, position: int) -> Any:
         return self._materialize(self._inner.take([position]))[0]
 
@@ -185,6 +195,8 @@ class AxisSeries:
         for axis in coords:
             self._check_axis(axis)
         plain = [(a, _allowed_values(None, a, s)) for a, s in coords.items() if not callable(s)]
+        for axis, values in plain:
+            self._check_values(axis, values)
         series = type(self)(
             self._source, self.axes, self._objects, filters=self._filters + tuple(plain)
         )
