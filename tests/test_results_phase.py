@@ -491,3 +491,30 @@ def test_device_tensors_are_read_and_converted():
     assert all(
         isinstance(a, np.ndarray) for a in results.tensors("M", "outputs", fmt="np").values()
     )
+
+
+class TestCopies:
+    def test_pickle_round_trip_keeps_every_table(self, train):
+        import pickle
+
+        restored = pickle.loads(pickle.dumps(train))
+        assert type(restored) is TrainResults
+        assert repr(restored) == repr(train)
+        assert restored.metrics().values() == train.metrics().values()
+        assert restored.losses("MLP").values() == train.losses("MLP").values()
+        assert restored.callbacks().keys() == train.callbacks().keys()
+        assert restored.artifacts().where(epoch=2).one().artifact == {"epoch": 2}
+        assert len(restored.execution_contexts()) == len(train.execution_contexts())
+        restored.log_metric("after", 1.0, 9)
+        assert "after" not in train.metric_names()
+
+    def test_deepcopy_is_independent(self):
+        import copy
+
+        results = EvalResults(label="e")
+        results.log_metric("m", 1.0, 0)
+        clone = copy.deepcopy(results)
+        clone.log_metric("m", 2.0, 1)
+        assert len(results.metrics()) == 1
+        assert len(clone.metrics()) == 2
+        assert repr(clone) == "EvalResults(label='e', batches=0)"
