@@ -3,7 +3,9 @@
 A series wraps a native ``View`` (``_inner``). Its ``axes`` are the view's key
 columns that queries address; the other columns hold values (floats) or ``obj``
 handles into ``_objects``, a Python list the series shares with its table.
-Every query makes one native call and wraps the result in the same class.
+Every query makes one native call and wraps the result in the same class;
+`where` filters are gathered and reach the store together, cheapest first,
+when the rows are first needed.
 """
 
 from __future__ import annotations
