@@ -246,6 +246,14 @@ class TestWrites:
         assert len(results.losses("B")) == 0
         assert results.loss_nodes() == ["A"]
 
+    def test_log_losses_refuses_non_scalar_components_and_keeps_the_table(self):
+        results = PhaseResults(label="p")
+        with pytest.raises(TypeError, match="auxiliary must be a scalar"):
+            results.log_losses(0, 0, [LossRecord("mse", node_label="A", auxiliary=torch.ones(2))])
+        with pytest.raises(TypeError, match="trainable must be a real number"):
+            results.log_losses(0, 0, [LossRecord("mse", node_label="A", trainable="0.5")])
+        assert len(results.losses("A")) == 0
+
     def test_losses_accepts_a_node_object(self):
         results = PhaseResults(label="p")
         results.log_losses(0, 0, [LossRecord("mse", node_label="A", trainable=1.0)])
