@@ -425,3 +425,4 @@ def test_loss_components_sum_present_values(results):
     assert losses.where(label="l1").trainable == 0.0
     assert losses.where(epoch=0).trainable == pytest.approx(0 + 1 + 2 + 3)
     assert results.losses("nobody").trainable == 0.0
+    assert losses.to_float() is losses
