@@ -407,3 +407,9 @@ def test_concurrent_appends_and_queries_are_exact():
         mine = view.where_in("name", [f"w{k}"])
         assert mine.column("batch") == list(range(per_thread))
         assert len(mine.where_in("epoch", [3])) == 100
+
+
+def test_sort_positions_of_floats_puts_nulls_first_and_nan_last():
+    table = _store.Table([("x", "f64?")])
+    table.extend({"x": [math.nan, 1.0, -0.0, 0.0, None, -5.0]})
+    assert table.view().sort_positions(["x"]) == [4, 5, 2, 3, 1, 0]
