@@ -35,7 +35,9 @@ impl ChunkLists {
 #[derive(Debug, Clone, Default)]
 pub struct StrIndex {
     sealed: Vec<ChunkLists>,
-    /// Offsets in the growing chunk, by code; the last slot is for nulls.
+    /// Full chunks holding each code, by slot: lookups skip the others.
+    chunks_of: Vec<Vec<u32>>,
+    /// Offsets in the growing chunk, by slot (see [`StrIndex::slot`]).
     active: Vec<Vec<u16>>,
     active_len: usize,
 }
@@ -66,16 +68,28 @@ impl StrIndex {
         }
     }
 
-    /// Rows in `[start, end)` holding `code`, ascending.
+    /// Rows in `[start, end)` holding `code`, ascending. Visits only the
+    /// chunks that hold `code`: O(log n + matches).
     pub fn rows(&self, code: u32, start: usize, end: usize, out: &mut Vec<u32>) {
         if start >= end {
             return;
         }
-        for chunk in start >> CHUNK_BITS..=(end - 1) >> CHUNK_BITS {
+        let (first, last) = (start >> CHUNK_BITS, (end - 1) >> CHUNK_BITS);
+        let chunks = self
+            .chunks_of
+            .get(slot_of(code))
+            .map_or(&[][..], Vec::as_slice);
+        let from = chunks.partition_point(|&c| (c as usize) < first);
+        let sealed = chunks[from..]
+            .iter()
+            .map(|&c| c as usize)
+            .take_while(|&c| c <= last);
+        let active = Some(self.sealed.len()).filter(|&c| (first..=last).contains(&c));
+        for chunk in sealed.chain(active) {
             let base = chunk * CHUNK;
             let offsets: &[u16] = match self.sealed.get(chunk) {
                 Some(lists) => lists.rows_of(code),
-                None => self.active_rows(code),
+                None => self.active.get(slot_of(code)).map_or(&[], Vec::as_slice),
             };
             let lo = offsets.partition_point(|&o| base + (o as usize) < start);
             let hi = offsets.partition_point(|&o| base + (o as usize) < end);
@@ -90,26 +104,18 @@ impl StrIndex {
             .iter()
             .map(|l| l.capacity() * 2 + size_of::<Vec<u16>>())
             .sum();
-        sealed + active + self.sealed.capacity() * size_of::<ChunkLists>()
+        let chunks: usize = self
+            .chunks_of
+            .iter()
+            .map(|l| l.capacity() * 4 + size_of::<Vec<u32>>())
+            .sum();
+        sealed + active + chunks + self.sealed.capacity() * size_of::<ChunkLists>()
     }
 
-    fn active_rows(&self, code: u32) -> &[u16] {
-        let slot = if code == NULL_CODE {
-            0
-        } else {
-            code as usize + 1
-        };
-        self.active.get(slot).map_or(&[], Vec::as_slice)
-    }
-
-    /// Slot 0 holds nulls, slot `code + 1` holds `code`.
+    /// The slot of `code`, growing the per-slot lists to hold it.
     #[inline]
     fn slot(&mut self, code: u32) -> usize {
-        let slot = if code == NULL_CODE {
-            0
-        } else {
-            code as usize + 1
-        };
+        let slot = slot_of(code);
         if slot >= self.active.len() {
             self.active.resize_with(slot + 1, Vec::new);
         }
@@ -133,6 +139,10 @@ impl StrIndex {
             starts.push(rows.len() as u32);
             rows.extend_from_slice(list);
             list.clear();
+            if self.chunks_of.len() <= slot {
+                self.chunks_of.resize_with(slot + 1, Vec::new);
+            }
+            self.chunks_of[slot].push(self.sealed.len() as u32);
         }
         starts.push(rows.len() as u32);
         self.sealed.push(ChunkLists {
@@ -141,6 +151,16 @@ impl StrIndex {
             rows: rows.into_boxed_slice(),
         });
         self.active_len = 0;
+    }
+}
+
+/// Slot 0 holds nulls, slot `code + 1` holds `code`.
+#[inline]
+fn slot_of(code: u32) -> usize {
+    if code == NULL_CODE {
+        0
+    } else {
+        code as usize + 1
     }
 }
 
@@ -269,6 +289,21 @@ mod tests {
                 .collect();
             assert_eq!(rows, expected, "code {code}");
         }
+    }
+
+    #[test]
+    fn rare_codes_are_found_in_the_chunks_that_hold_them() {
+        let mut index = StrIndex::default();
+        let rare = [3, CHUNK * 2 + 7, CHUNK * 3 + 1];
+        for row in 0..CHUNK * 3 + 5 {
+            index.push(if rare.contains(&row) { 5 } else { 0 });
+        }
+        let mut rows = Vec::new();
+        index.rows(5, 0, CHUNK * 3 + 5, &mut rows);
+        assert_eq!(rows, rare.map(|r| r as u32));
+        rows.clear();
+        index.rows(5, 4, CHUNK * 3 + 1, &mut rows);
+        assert_eq!(rows, [CHUNK as u32 * 2 + 7]);
     }
 
     #[test]
