@@ -71,10 +71,28 @@ impl StrIndex {
     /// Rows in `[start, end)` holding `code`, ascending. Visits only the
     /// chunks that hold `code`: O(log n + matches).
     pub fn rows(&self, code: u32, start: usize, end: usize, out: &mut Vec<u32>) {
-        if start >= end {
-            return;
+        for (base, offsets) in self.chunk_offsets(code, start, end) {
+            out.extend(offsets.iter().map(|&o| (base + o as usize) as u32));
         }
-        let (first, last) = (start >> CHUNK_BITS, (end - 1) >> CHUNK_BITS);
+    }
+
+    /// The first row in `[start, end)` holding `code`.
+    pub fn first_row(&self, code: u32, start: usize, end: usize) -> Option<usize> {
+        let (base, offsets) = self
+            .chunk_offsets(code, start, end)
+            .find(|(_, o)| !o.is_empty())?;
+        Some(base + offsets[0] as usize)
+    }
+
+    /// `(chunk base row, offsets)` of the rows in `[start, end)` holding
+    /// `code`, chunk by chunk, visiting only chunks that hold `code`.
+    fn chunk_offsets(
+        &self,
+        code: u32,
+        start: usize,
+        end: usize,
+    ) -> impl Iterator<Item = (usize, &[u16])> + '_ {
+        let (first, last) = (start >> CHUNK_BITS, end.saturating_sub(1) >> CHUNK_BITS);
         let chunks = self
             .chunks_of
             .get(slot_of(code))
@@ -83,18 +101,21 @@ impl StrIndex {
         let sealed = chunks[from..]
             .iter()
             .map(|&c| c as usize)
-            .take_while(|&c| c <= last);
+            .take_while(move |&c| c <= last);
         let active = Some(self.sealed.len()).filter(|&c| (first..=last).contains(&c));
-        for chunk in sealed.chain(active) {
-            let base = chunk * CHUNK;
-            let offsets: &[u16] = match self.sealed.get(chunk) {
-                Some(lists) => lists.rows_of(code),
-                None => self.active.get(slot_of(code)).map_or(&[], Vec::as_slice),
-            };
-            let lo = offsets.partition_point(|&o| base + (o as usize) < start);
-            let hi = offsets.partition_point(|&o| base + (o as usize) < end);
-            out.extend(offsets[lo..hi].iter().map(|&o| (base + o as usize) as u32));
-        }
+        sealed
+            .chain(active)
+            .filter(move |_| start < end)
+            .map(move |chunk| {
+                let base = chunk * CHUNK;
+                let offsets: &[u16] = match self.sealed.get(chunk) {
+                    Some(lists) => lists.rows_of(code),
+                    None => self.active.get(slot_of(code)).map_or(&[], Vec::as_slice),
+                };
+                let lo = offsets.partition_point(|&o| base + (o as usize) < start);
+                let hi = offsets.partition_point(|&o| base + (o as usize) < end);
+                (base, &offsets[lo..hi])
+            })
     }
 
     pub fn nbytes(&self) -> usize {
@@ -221,9 +242,29 @@ impl IntIndex {
     /// Row ranges in `[start, end)` holding `value`, ascending; `None` when
     /// the index was dropped.
     pub fn ranges(&self, value: IntKey, start: usize, end: usize) -> Option<Vec<(u32, u32)>> {
-        if self.dropped {
-            return None;
-        }
+        (!self.dropped).then(|| self.clipped_runs(value, start, end).collect())
+    }
+
+    /// The values held anywhere in the column (`None` when dropped).
+    pub fn keys(&self) -> Option<Vec<IntKey>> {
+        let current = self.current.map(|(key, _)| key);
+        let closed = self.runs.keys().copied().filter(|&k| Some(k) != current);
+        (!self.dropped).then(|| closed.chain(current).collect())
+    }
+
+    /// The first row in `[start, end)` holding `value` (`None` if none).
+    pub fn first_row(&self, value: IntKey, start: usize, end: usize) -> Option<usize> {
+        self.clipped_runs(value, start, end)
+            .next()
+            .map(|(from, _)| from as usize)
+    }
+
+    fn clipped_runs(
+        &self,
+        value: IntKey,
+        start: usize,
+        end: usize,
+    ) -> impl Iterator<Item = (u32, u32)> + '_ {
         let (start, end) = (start as u32, end.min(self.len) as u32);
         let closed = self.runs.get(&value).map_or(&[][..], Vec::as_slice);
         let current = match self.current {
@@ -231,14 +272,13 @@ impl IntIndex {
             _ => None,
         };
         let first = closed.partition_point(|&(_, stop)| stop <= start);
-        let clipped = closed[first..]
+        closed[first..]
             .iter()
             .copied()
             .chain(current)
-            .take_while(|&(from, _)| from < end)
-            .map(|(from, stop)| (from.max(start), stop.min(end)))
-            .filter(|(from, stop)| from < stop);
-        Some(clipped.collect())
+            .take_while(move |&(from, _)| from < end)
+            .map(move |(from, stop)| (from.max(start), stop.min(end)))
+            .filter(|(from, stop)| from < stop)
     }
 
     pub fn nbytes(&self) -> usize {
