@@ -210,6 +210,10 @@ def test_where_in_errors(metrics):
         view.where_in("nmae", ["loss"])
     with pytest.raises(TypeError, match='column "epoch" expects int'):
         view.where_in("epoch", ["zero"])
+    with pytest.raises(TypeError, match="not a str"):
+        view.where_in("name", "loss")
+    assert view.where_in("name", ("acc",)).column("epoch") == [0, 1]
+    assert view.where_in("epoch", (e for e in [1])).column("batch") == [0, None, 2]
 
 
 def test_distinct_keeps_first_seen_order(metrics):

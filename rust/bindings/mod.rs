@@ -181,6 +181,12 @@ impl PyView {
         column: &str,
         values: &Bound<'_, PyAny>,
     ) -> PyResult<PyView> {
+        if values.is_instance_of::<PyString>() {
+            // A bare str is iterable; its characters are never what was meant.
+            return Err(PyTypeError::new_err(
+                "where_in takes a list of values, not a str",
+            ));
+        }
         let keys = values
             .try_iter()?
             .map(|v| key_value(&v?))
