@@ -3,8 +3,9 @@
 
 use rustc_hash::FxHashSet;
 
-use crate::column::Column;
+use crate::column::{gather_plain, Column};
 use crate::error::StoreResult;
+use crate::group::{gather_validity, int_keys, GroupKeys};
 use crate::selection::Selection;
 use crate::value::{ColumnValues, NULL_CODE};
 use crate::view::{hash_key, View};
@@ -62,12 +63,33 @@ fn scanned_firsts(column: &Column, rows: &Selection) -> Vec<u32> {
                 .map(|r| r as u32)
                 .collect()
         }
-        col => {
-            let mut seen = FxHashSet::default();
-            rows.iter()
-                .filter(|&r| seen.insert(hash_key(col, r)))
-                .map(|r| r as u32)
-                .collect()
+        Column::Int(c) => {
+            let values = gather_plain(&c.values, rows);
+            match int_keys(&values, gather_validity(&c.validity, rows).as_deref()) {
+                // Values spanning a small range: a flag per value, no hashing.
+                GroupKeys::Dense { keys, cardinality } if cardinality <= keys.len() * 4 + 1024 => {
+                    let mut seen = vec![false; cardinality];
+                    let fresh = keys
+                        .iter()
+                        .map(|&k| !std::mem::replace(&mut seen[k as usize], true));
+                    rows.iter()
+                        .zip(fresh)
+                        .filter(|&(_, f)| f)
+                        .map(|(r, _)| r as u32)
+                        .collect()
+                }
+                _ => hashed_firsts(column, rows),
+            }
         }
+        col => hashed_firsts(col, rows),
     }
+}
+
+/// The first row of each distinct value, by hashing each row's value.
+fn hashed_firsts(column: &Column, rows: &Selection) -> Vec<u32> {
+    let mut seen = FxHashSet::default();
+    rows.iter()
+        .filter(|&r| seen.insert(hash_key(column, r)))
+        .map(|r| r as u32)
+        .collect()
 }

@@ -29,7 +29,7 @@ impl Groups {
 }
 
 /// Per-row keys of one column: small dense integers, or hashable pairs.
-enum GroupKeys {
+pub(crate) enum GroupKeys {
     Dense { keys: Vec<u32>, cardinality: usize },
     Sparse(Vec<(bool, u64)>),
 }
@@ -75,7 +75,7 @@ pub(crate) fn gather_validity(validity: &Validity, rows: &Selection) -> Option<V
 }
 
 /// Dense keys when the integers span a small range, else hashable pairs.
-fn int_keys(values: &[i64], valid: Option<&[bool]>) -> GroupKeys {
+pub(crate) fn int_keys(values: &[i64], valid: Option<&[bool]>) -> GroupKeys {
     let bounds = |(lo, hi): (i64, i64), &v: &i64| (lo.min(v), hi.max(v));
     let (min, max) = match valid {
         None => values.iter().fold((i64::MAX, i64::MIN), bounds),
