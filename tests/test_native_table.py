@@ -371,6 +371,14 @@ def test_arrow_export_of_selections_results_and_empty_views(metrics):
     collapsed = pl.DataFrame(metrics.view().collapse(["name"], "count").to_arrow())
     assert collapsed.schema == pl.Schema({"name": pl.String, "value": pl.Int64})
     assert collapsed.to_dict(as_series=False) == {"name": ["loss", "acc", None], "value": [3, 2, 1]}
+    # Fewer rows than dictionary entries: strings are re-coded for the result.
+    single = pl.DataFrame(metrics.view().take([5, 1]).take([0]).to_arrow())
+    assert single.to_dict(as_series=False) == {
+        "name": [None],
+        "epoch": [1],
+        "batch": [2],
+        "value": [-2.0],
+    }
     empty = pl.DataFrame(metrics.view().where_in("epoch", [7]).to_arrow())
     assert empty.shape == (0, 4)
     assert empty.schema["epoch"] == pl.Int64
