@@ -13,7 +13,7 @@ use arrow_data::ByteView;
 use arrow_schema::{DataType, Field, Schema as ArrowSchema};
 
 use crate::chunked::Validity;
-use crate::column::{gather_plain, gather_strings, Column, StrColumn};
+use crate::column::{gather_map, gather_plain, gather_strings, Column, StrColumn};
 use crate::error::{StoreError, StoreResult};
 use crate::schema::{ColumnType, Schema};
 use crate::selection::Selection;
@@ -112,15 +112,37 @@ fn str_array(column: &StrColumn, rows: &Selection) -> StringViewArray {
         };
         return string_view_array(&strings, &codes);
     }
-    let codes = gather_plain(&column.codes, rows);
-    string_view_array(column.dict.strings(), &codes)
+    let (views_of, data) = dictionary_views(column.dict.strings());
+    let mut any_null = false;
+    // Null codes (u32::MAX) fall outside `views_of`.
+    let views = gather_map(&column.codes, rows, |code| {
+        views_of.get(code as usize).copied().unwrap_or_else(|| {
+            any_null = true;
+            0
+        })
+    });
+    let nulls = any_null
+        .then(|| NullBuffer::from_iter(rows.iter().map(|r| column.codes.get(r) != NULL_CODE)));
+    finish_string_views(views, data, nulls)
 }
 
-/// Utf8View from dictionary codes: each distinct string is stored once and
-/// every row gets that string's 16-byte view.
+/// Utf8View from codes into `strings` (`NULL_CODE` is null).
 fn string_view_array(strings: &[String], codes: &[u32]) -> StringViewArray {
+    let (views_of, data) = dictionary_views(strings);
+    let views = codes
+        .iter()
+        .map(|&c| views_of.get(c as usize).copied().unwrap_or(0))
+        .collect();
+    let nulls = codes
+        .contains(&NULL_CODE)
+        .then(|| NullBuffer::from_iter(codes.iter().map(|&c| c != NULL_CODE)));
+    finish_string_views(views, data, nulls)
+}
+
+/// The view of each string, and the buffer holding those longer than 12 bytes.
+fn dictionary_views(strings: &[String]) -> (Vec<u128>, Vec<u8>) {
     let mut data = Vec::new();
-    let views_of: Vec<u128> = strings
+    let views = strings
         .iter()
         .map(|s| {
             let offset = data.len() as u32;
@@ -130,26 +152,23 @@ fn string_view_array(strings: &[String], codes: &[u32]) -> StringViewArray {
             make_view(s.as_bytes(), offset)
         })
         .collect();
-    let views: Vec<u128> = codes
-        .iter()
-        .map(|&c| {
-            if c == NULL_CODE {
-                0
-            } else {
-                views_of[c as usize]
-            }
-        })
-        .collect();
-    let nulls = codes
-        .contains(&NULL_CODE)
-        .then(|| NullBuffer::from_iter(codes.iter().map(|&c| c != NULL_CODE)));
+    (views, data)
+}
+
+fn finish_string_views(
+    views: Vec<u128>,
+    data: Vec<u8>,
+    nulls: Option<NullBuffer>,
+) -> StringViewArray {
     let buffers = if data.is_empty() {
         Vec::new()
     } else {
         vec![Buffer::from_vec(data)]
     };
-    StringViewArray::try_new(ScalarBuffer::from(views), buffers, nulls)
-        .expect("views are built valid")
+    // SAFETY: every view comes from `make_view` over a whole `&str` (valid
+    // UTF-8); long ones point inside buffer 0 at the offset where that string
+    // was copied; null rows have zero views. That is all `try_new` would check.
+    unsafe { StringViewArray::new_unchecked(ScalarBuffer::from(views), buffers.into(), nulls) }
 }
 
 /// The view of `bytes`: inline when short, else prefix + offset into buffer 0.

@@ -228,17 +228,24 @@ fn as_f64(cell: Cell<'_>) -> Option<f64> {
 
 /// The values at `rows`, copied slice by slice for ranges.
 pub(crate) fn gather_plain<T: Copy>(values: &ChunkedVec<T>, rows: &Selection) -> Vec<T> {
+    gather_map(values, rows, |v| v)
+}
+
+/// `map` of the values at `rows`, chunk by chunk (no per-row chunk lookup).
+pub(crate) fn gather_map<T: Copy, U>(
+    values: &ChunkedVec<T>,
+    rows: &Selection,
+    mut map: impl FnMut(T) -> U,
+) -> Vec<U> {
+    let mut out = Vec::with_capacity(rows.len());
     match rows {
         Selection::Range { start, end } => {
-            let mut out = Vec::with_capacity(rows.len());
             values.for_each_slice(*start as usize, *end as usize, |_, s| {
-                out.extend_from_slice(s)
+                out.extend(s.iter().map(|&v| map(v)))
             });
-            out
         }
         Selection::Rows(ids) => {
             // Rows mostly come sorted (index hits): resolve the chunk once per run.
-            let mut out = Vec::with_capacity(ids.len());
             let mut rest = ids.as_slice();
             while let Some(&first) = rest.first() {
                 let chunk = first >> CHUNK_BITS;
@@ -248,12 +255,12 @@ pub(crate) fn gather_plain<T: Copy>(values: &ChunkedVec<T>, rows: &Selection) ->
                     .iter()
                     .position(|&r| r >> CHUNK_BITS != chunk)
                     .unwrap_or(rest.len());
-                out.extend(rest[..run].iter().map(|&r| data[(r - base) as usize]));
+                out.extend(rest[..run].iter().map(|&r| map(data[(r - base) as usize])));
                 rest = &rest[run..];
             }
-            out
         }
     }
+    out
 }
 
 /// Gathers codes, renumbering them in first-seen order into a local dictionary.

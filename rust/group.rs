@@ -5,7 +5,8 @@ use std::cmp::Ordering;
 
 use rustc_hash::FxHashMap;
 
-use crate::column::Column;
+use crate::chunked::Validity;
+use crate::column::{gather_plain, Column};
 use crate::error::StoreResult;
 use crate::schema::Schema;
 use crate::selection::Selection;
@@ -28,7 +29,7 @@ impl Groups {
 }
 
 /// Per-row keys of one column: small dense integers, or hashable pairs.
-enum GroupKeys {
+pub(crate) enum GroupKeys {
     Dense { keys: Vec<u32>, cardinality: usize },
     Sparse(Vec<(bool, u64)>),
 }
@@ -51,45 +52,63 @@ pub fn group_ids(data: &TableData, rows: &Selection, by: &[usize]) -> Groups {
 
 fn column_keys(column: &Column, rows: &Selection) -> GroupKeys {
     match column {
-        Column::Str(c) => GroupKeys::Dense {
+        Column::Str(c) => {
+            let mut keys = gather_plain(&c.codes, rows);
             // Null codes (u32::MAX) wrap to 0; real codes shift up by one.
-            keys: rows
-                .iter()
-                .map(|r| c.codes.get(r).wrapping_add(1))
-                .collect(),
-            cardinality: c.dict.len() + 1,
-        },
+            keys.iter_mut().for_each(|k| *k = k.wrapping_add(1));
+            GroupKeys::Dense {
+                keys,
+                cardinality: c.dict.len() + 1,
+            }
+        }
         Column::Int(c) => {
-            let values: Vec<Option<i64>> = rows.iter().map(|r| c.get(r)).collect();
-            int_keys(&values)
+            let values = gather_plain(&c.values, rows);
+            int_keys(&values, gather_validity(&c.validity, rows).as_deref())
         }
         col => GroupKeys::Sparse(rows.iter().map(|r| hash_key(col, r)).collect()),
     }
 }
 
+/// Validity flags of `rows`, or `None` when the column holds no null.
+pub(crate) fn gather_validity(validity: &Validity, rows: &Selection) -> Option<Vec<bool>> {
+    (validity.null_count() > 0).then(|| rows.iter().map(|r| validity.is_valid(r)).collect())
+}
+
 /// Dense keys when the integers span a small range, else hashable pairs.
-fn int_keys(values: &[Option<i64>]) -> GroupKeys {
-    let (min, max) = values
-        .iter()
-        .flatten()
-        .fold((i64::MAX, i64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+pub(crate) fn int_keys(values: &[i64], valid: Option<&[bool]>) -> GroupKeys {
+    let bounds = |(lo, hi): (i64, i64), &v: &i64| (lo.min(v), hi.max(v));
+    let (min, max) = match valid {
+        None => values.iter().fold((i64::MAX, i64::MIN), bounds),
+        Some(valid) => values
+            .iter()
+            .zip(valid)
+            .filter(|(_, &ok)| ok)
+            .map(|(v, _)| v)
+            .fold((i64::MAX, i64::MIN), bounds),
+    };
     let span = if min > max {
         Some(0)
     } else {
         max.checked_sub(min).filter(|&s| s < 1 << 24)
     };
+    let is_valid = |i: usize| valid.is_none_or(|valid| valid[i]);
     match span {
         Some(span) => GroupKeys::Dense {
-            keys: values
-                .iter()
-                .map(|v| v.map_or(0, |v| (v - min) as u32 + 1))
-                .collect(),
+            keys: match valid {
+                None => values.iter().map(|&v| (v - min) as u32 + 1).collect(),
+                Some(_) => values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &v)| if is_valid(i) { (v - min) as u32 + 1 } else { 0 })
+                    .collect(),
+            },
             cardinality: span as usize + 2,
         },
         None => GroupKeys::Sparse(
             values
                 .iter()
-                .map(|v| v.map_or((false, 0), |v| (true, v as u64)))
+                .enumerate()
+                .map(|(i, &v)| (is_valid(i), if is_valid(i) { v as u64 } else { 0 }))
                 .collect(),
         ),
     }
@@ -241,7 +260,10 @@ impl SortKeys {
             SortKeys::Ranks(k) => k[a].cmp(&k[b]),
             SortKeys::Ints(k) => k[a].cmp(&k[b]),
             SortKeys::Floats(k) => match (k[a], k[b]) {
-                (Some(x), Some(y)) => x.total_cmp(&y),
+                // -0.0 equals 0.0 (as in Python); NaN sorts after every number.
+                (Some(x), Some(y)) => x
+                    .partial_cmp(&y)
+                    .unwrap_or_else(|| x.is_nan().cmp(&y.is_nan())),
                 (x, y) => x.is_some().cmp(&y.is_some()),
             },
         }

@@ -35,7 +35,9 @@ impl ChunkLists {
 #[derive(Debug, Clone, Default)]
 pub struct StrIndex {
     sealed: Vec<ChunkLists>,
-    /// Offsets in the growing chunk, by code; the last slot is for nulls.
+    /// Full chunks holding each code, by slot: lookups skip the others.
+    chunks_of: Vec<Vec<u32>>,
+    /// Offsets in the growing chunk, by slot (see [`StrIndex::slot`]).
     active: Vec<Vec<u16>>,
     active_len: usize,
 }
@@ -66,21 +68,54 @@ impl StrIndex {
         }
     }
 
-    /// Rows in `[start, end)` holding `code`, ascending.
+    /// Rows in `[start, end)` holding `code`, ascending. Visits only the
+    /// chunks that hold `code`: O(log n + matches).
     pub fn rows(&self, code: u32, start: usize, end: usize, out: &mut Vec<u32>) {
-        if start >= end {
-            return;
+        for (base, offsets) in self.chunk_offsets(code, start, end) {
+            out.extend(offsets.iter().map(|&o| (base + o as usize) as u32));
         }
-        for chunk in start >> CHUNK_BITS..=(end - 1) >> CHUNK_BITS {
-            let base = chunk * CHUNK;
-            let offsets: &[u16] = match self.sealed.get(chunk) {
-                Some(lists) => lists.rows_of(code),
-                None => self.active_rows(code),
-            };
-            let lo = offsets.partition_point(|&o| base + (o as usize) < start);
-            let hi = offsets.partition_point(|&o| base + (o as usize) < end);
-            out.extend(offsets[lo..hi].iter().map(|&o| (base + o as usize) as u32));
-        }
+    }
+
+    /// The first row in `[start, end)` holding `code`.
+    pub fn first_row(&self, code: u32, start: usize, end: usize) -> Option<usize> {
+        let (base, offsets) = self
+            .chunk_offsets(code, start, end)
+            .find(|(_, o)| !o.is_empty())?;
+        Some(base + offsets[0] as usize)
+    }
+
+    /// `(chunk base row, offsets)` of the rows in `[start, end)` holding
+    /// `code`, chunk by chunk, visiting only chunks that hold `code`.
+    fn chunk_offsets(
+        &self,
+        code: u32,
+        start: usize,
+        end: usize,
+    ) -> impl Iterator<Item = (usize, &[u16])> + '_ {
+        let (first, last) = (start >> CHUNK_BITS, end.saturating_sub(1) >> CHUNK_BITS);
+        let chunks = self
+            .chunks_of
+            .get(slot_of(code))
+            .map_or(&[][..], Vec::as_slice);
+        let from = chunks.partition_point(|&c| (c as usize) < first);
+        let sealed = chunks[from..]
+            .iter()
+            .map(|&c| c as usize)
+            .take_while(move |&c| c <= last);
+        let active = Some(self.sealed.len()).filter(|&c| (first..=last).contains(&c));
+        sealed
+            .chain(active)
+            .filter(move |_| start < end)
+            .map(move |chunk| {
+                let base = chunk * CHUNK;
+                let offsets: &[u16] = match self.sealed.get(chunk) {
+                    Some(lists) => lists.rows_of(code),
+                    None => self.active.get(slot_of(code)).map_or(&[], Vec::as_slice),
+                };
+                let lo = offsets.partition_point(|&o| base + (o as usize) < start);
+                let hi = offsets.partition_point(|&o| base + (o as usize) < end);
+                (base, &offsets[lo..hi])
+            })
     }
 
     pub fn nbytes(&self) -> usize {
@@ -90,26 +125,18 @@ impl StrIndex {
             .iter()
             .map(|l| l.capacity() * 2 + size_of::<Vec<u16>>())
             .sum();
-        sealed + active + self.sealed.capacity() * size_of::<ChunkLists>()
+        let chunks: usize = self
+            .chunks_of
+            .iter()
+            .map(|l| l.capacity() * 4 + size_of::<Vec<u32>>())
+            .sum();
+        sealed + active + chunks + self.sealed.capacity() * size_of::<ChunkLists>()
     }
 
-    fn active_rows(&self, code: u32) -> &[u16] {
-        let slot = if code == NULL_CODE {
-            0
-        } else {
-            code as usize + 1
-        };
-        self.active.get(slot).map_or(&[], Vec::as_slice)
-    }
-
-    /// Slot 0 holds nulls, slot `code + 1` holds `code`.
+    /// The slot of `code`, growing the per-slot lists to hold it.
     #[inline]
     fn slot(&mut self, code: u32) -> usize {
-        let slot = if code == NULL_CODE {
-            0
-        } else {
-            code as usize + 1
-        };
+        let slot = slot_of(code);
         if slot >= self.active.len() {
             self.active.resize_with(slot + 1, Vec::new);
         }
@@ -133,6 +160,10 @@ impl StrIndex {
             starts.push(rows.len() as u32);
             rows.extend_from_slice(list);
             list.clear();
+            if self.chunks_of.len() <= slot {
+                self.chunks_of.resize_with(slot + 1, Vec::new);
+            }
+            self.chunks_of[slot].push(self.sealed.len() as u32);
         }
         starts.push(rows.len() as u32);
         self.sealed.push(ChunkLists {
@@ -141,6 +172,16 @@ impl StrIndex {
             rows: rows.into_boxed_slice(),
         });
         self.active_len = 0;
+    }
+}
+
+/// Slot 0 holds nulls, slot `code + 1` holds `code`.
+#[inline]
+fn slot_of(code: u32) -> usize {
+    if code == NULL_CODE {
+        0
+    } else {
+        code as usize + 1
     }
 }
 
@@ -201,9 +242,29 @@ impl IntIndex {
     /// Row ranges in `[start, end)` holding `value`, ascending; `None` when
     /// the index was dropped.
     pub fn ranges(&self, value: IntKey, start: usize, end: usize) -> Option<Vec<(u32, u32)>> {
-        if self.dropped {
-            return None;
-        }
+        (!self.dropped).then(|| self.clipped_runs(value, start, end).collect())
+    }
+
+    /// The values held anywhere in the column (`None` when dropped).
+    pub fn keys(&self) -> Option<Vec<IntKey>> {
+        let current = self.current.map(|(key, _)| key);
+        let closed = self.runs.keys().copied().filter(|&k| Some(k) != current);
+        (!self.dropped).then(|| closed.chain(current).collect())
+    }
+
+    /// The first row in `[start, end)` holding `value` (`None` if none).
+    pub fn first_row(&self, value: IntKey, start: usize, end: usize) -> Option<usize> {
+        self.clipped_runs(value, start, end)
+            .next()
+            .map(|(from, _)| from as usize)
+    }
+
+    fn clipped_runs(
+        &self,
+        value: IntKey,
+        start: usize,
+        end: usize,
+    ) -> impl Iterator<Item = (u32, u32)> + '_ {
         let (start, end) = (start as u32, end.min(self.len) as u32);
         let closed = self.runs.get(&value).map_or(&[][..], Vec::as_slice);
         let current = match self.current {
@@ -211,14 +272,13 @@ impl IntIndex {
             _ => None,
         };
         let first = closed.partition_point(|&(_, stop)| stop <= start);
-        let clipped = closed[first..]
+        closed[first..]
             .iter()
             .copied()
             .chain(current)
-            .take_while(|&(from, _)| from < end)
-            .map(|(from, stop)| (from.max(start), stop.min(end)))
-            .filter(|(from, stop)| from < stop);
-        Some(clipped.collect())
+            .take_while(move |&(from, _)| from < end)
+            .map(move |(from, stop)| (from.max(start), stop.min(end)))
+            .filter(|(from, stop)| from < stop)
     }
 
     pub fn nbytes(&self) -> usize {
@@ -269,6 +329,21 @@ mod tests {
                 .collect();
             assert_eq!(rows, expected, "code {code}");
         }
+    }
+
+    #[test]
+    fn rare_codes_are_found_in_the_chunks_that_hold_them() {
+        let mut index = StrIndex::default();
+        let rare = [3, CHUNK * 2 + 7, CHUNK * 3 + 1];
+        for row in 0..CHUNK * 3 + 5 {
+            index.push(if rare.contains(&row) { 5 } else { 0 });
+        }
+        let mut rows = Vec::new();
+        index.rows(5, 0, CHUNK * 3 + 5, &mut rows);
+        assert_eq!(rows, rare.map(|r| r as u32));
+        rows.clear();
+        index.rows(5, 4, CHUNK * 3 + 1, &mut rows);
+        assert_eq!(rows, [CHUNK as u32 * 2 + 7]);
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! Native reducers and `collapse`: one value per group for every `f64`,
 //! `f64?` and `obj` column, skipping nulls.
 
-use crate::column::Column;
+use crate::column::{gather_plain, Column};
 use crate::error::{StoreError, StoreResult};
-use crate::group::{group_ids, project, resolve_columns, Groups};
+use crate::group::{gather_validity, group_ids, project, resolve_columns, Groups};
 use crate::schema::{ColumnType, Schema};
 use crate::selection::Selection;
 use crate::table::TableData;
@@ -51,19 +51,6 @@ impl Reducer {
             (_, kind) => kind,
         }
     }
-
-    /// Folds `value` into a group's accumulator (`seen` values so far).
-    #[inline]
-    fn fold(self, acc: &mut f64, seen: u32, value: f64) {
-        *acc = match self {
-            Reducer::Mean | Reducer::Sum => *acc + value,
-            Reducer::Min if seen == 0 || value < *acc => value,
-            Reducer::Max if seen == 0 || value > *acc => value,
-            Reducer::First if seen == 0 => value,
-            Reducer::Last => value,
-            _ => *acc,
-        }
-    }
 }
 
 /// Per-group accumulators of one column.
@@ -82,11 +69,55 @@ impl Accumulators {
         }
     }
 
+    /// Folds `values` (skipping invalid ones) into the groups `ids`.
+    fn add_all(&mut self, ids: &[u32], values: &[f64], valid: Option<&[bool]>) {
+        match self.reducer {
+            Reducer::Mean | Reducer::Sum | Reducer::Count => {
+                self.fold(ids, values, valid, |acc, _, v| *acc += v)
+            }
+            Reducer::Min => self.fold(ids, values, valid, |acc, seen, v| {
+                if seen == 0 || v < *acc {
+                    *acc = v
+                }
+            }),
+            Reducer::Max => self.fold(ids, values, valid, |acc, seen, v| {
+                if seen == 0 || v > *acc {
+                    *acc = v
+                }
+            }),
+            Reducer::First => self.fold(ids, values, valid, |acc, seen, v| {
+                if seen == 0 {
+                    *acc = v
+                }
+            }),
+            Reducer::Last => self.fold(ids, values, valid, |acc, _, v| *acc = v),
+        }
+    }
+
+    /// One tight loop per reducer: `step(acc, seen, value)`.
     #[inline]
-    fn add(&mut self, group: u32, value: f64) {
-        let g = group as usize;
-        self.reducer.fold(&mut self.values[g], self.seen[g], value);
-        self.seen[g] += 1;
+    fn fold(
+        &mut self,
+        ids: &[u32],
+        values: &[f64],
+        valid: Option<&[bool]>,
+        step: impl Fn(&mut f64, u32, f64),
+    ) {
+        let (accs, seen) = (&mut self.values, &mut self.seen);
+        let mut add = |g: u32, v: f64| {
+            let g = g as usize;
+            step(&mut accs[g], seen[g], v);
+            seen[g] += 1;
+        };
+        match valid {
+            None => ids.iter().zip(values).for_each(|(&g, &v)| add(g, v)),
+            Some(valid) => ids
+                .iter()
+                .zip(values)
+                .zip(valid)
+                .filter(|(_, &ok)| ok)
+                .for_each(|((&g, &v), _)| add(g, v)),
+        }
     }
 
     fn finish(self, kind: ColumnType) -> ColumnValues {
@@ -120,19 +151,16 @@ fn reduce_floats(
     groups: &Groups,
     reducer: Reducer,
 ) -> ColumnValues {
-    let mut acc = Accumulators::new(reducer, groups.count());
-    match column {
-        Column::F64(c) => rows
-            .iter()
-            .zip(&groups.ids)
-            .for_each(|(r, &g)| acc.add(g, c.get(r))),
-        Column::F64Opt(c) => rows.iter().zip(&groups.ids).for_each(|(r, &g)| {
-            if let Some(v) = c.get(r) {
-                acc.add(g, v);
-            }
-        }),
+    let (values, valid) = match column {
+        Column::F64(c) => (gather_plain(c, rows), None),
+        Column::F64Opt(c) => (
+            gather_plain(&c.values, rows),
+            gather_validity(&c.validity, rows),
+        ),
         _ => unreachable!("float columns only"),
-    }
+    };
+    let mut acc = Accumulators::new(reducer, groups.count());
+    acc.add_all(&groups.ids, &values, valid.as_deref());
     acc.finish(column.kind())
 }
 

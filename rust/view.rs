@@ -3,8 +3,6 @@
 
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
-use rustc_hash::FxHashSet;
-
 use crate::column::Column;
 use crate::error::{StoreError, StoreResult};
 use crate::schema::Schema;
@@ -115,42 +113,6 @@ impl View {
             )),
         };
         Ok(self.with_rows(rows))
-    }
-
-    /// The distinct values of `column`, in first-seen order.
-    pub fn distinct(&self, column: &str) -> StoreResult<ColumnValues> {
-        let index = self.schema.index_of(column)?;
-        let data = self.read();
-        Ok(match data.column(index) {
-            Column::Str(c) => {
-                let mut seen = vec![false; c.dict.len() + 1];
-                let firsts: Vec<u32> = self
-                    .rows
-                    .iter()
-                    .filter(|&r| {
-                        let code = c.codes.get(r);
-                        let slot = if code == NULL_CODE {
-                            c.dict.len()
-                        } else {
-                            code as usize
-                        };
-                        !std::mem::replace(&mut seen[slot], true)
-                    })
-                    .map(|r| r as u32)
-                    .collect();
-                data.column(index).gather(&Selection::Rows(firsts.into()))
-            }
-            col => {
-                let mut seen = FxHashSet::default();
-                let firsts: Vec<u32> = self
-                    .rows
-                    .iter()
-                    .filter(|&r| seen.insert(hash_key(col, r)))
-                    .map(|r| r as u32)
-                    .collect();
-                col.gather(&Selection::Rows(firsts.into()))
-            }
-        })
     }
 
     /// The values of `column` for the view's rows, in order.
@@ -374,6 +336,42 @@ mod tests {
                 assert_eq!(names(&hit), brute(view, column, &keys), "{column} {keys:?}");
             }
         }
+    }
+
+    #[test]
+    fn indexed_and_scanned_distinct_agree() {
+        let rows = CHUNK * 2 + 333;
+        let table = table(rows);
+        table
+            .append(&[Cell::Str("late"), Cell::Int(-4), Cell::Int(1 << 40)])
+            .unwrap();
+        let whole = table.view();
+        let listed = whole
+            .take(&(0..whole.len() as i64).collect::<Vec<_>>())
+            .unwrap();
+        let middle = whole
+            .where_in("epoch", &[Value::Int(5), Value::Int(6)])
+            .unwrap();
+        for column in ["name", "epoch", "batch"] {
+            assert_eq!(
+                whole.distinct(column).unwrap(),
+                listed.distinct(column).unwrap(),
+                "{column}"
+            );
+            let scanned = middle
+                .take(&(0..middle.len() as i64).collect::<Vec<_>>())
+                .unwrap();
+            assert_eq!(
+                middle.distinct(column).unwrap(),
+                scanned.distinct(column).unwrap(),
+                "{column}"
+            );
+        }
+        let ColumnValues::Int(epochs) = whole.distinct("epoch").unwrap() else {
+            unreachable!()
+        };
+        assert_eq!(epochs.len(), rows / 1000 + 2);
+        assert_eq!(epochs.last(), Some(&Some(-4)));
     }
 
     #[test]

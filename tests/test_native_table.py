@@ -210,6 +210,10 @@ def test_where_in_errors(metrics):
         view.where_in("nmae", ["loss"])
     with pytest.raises(TypeError, match='column "epoch" expects int'):
         view.where_in("epoch", ["zero"])
+    with pytest.raises(TypeError, match="not a str"):
+        view.where_in("name", "loss")
+    assert view.where_in("name", ("acc",)).column("epoch") == [0, 1]
+    assert view.where_in("epoch", (e for e in [1])).column("batch") == [0, None, 2]
 
 
 def test_distinct_keeps_first_seen_order(metrics):
@@ -367,6 +371,14 @@ def test_arrow_export_of_selections_results_and_empty_views(metrics):
     collapsed = pl.DataFrame(metrics.view().collapse(["name"], "count").to_arrow())
     assert collapsed.schema == pl.Schema({"name": pl.String, "value": pl.Int64})
     assert collapsed.to_dict(as_series=False) == {"name": ["loss", "acc", None], "value": [3, 2, 1]}
+    # Fewer rows than dictionary entries: strings are re-coded for the result.
+    single = pl.DataFrame(metrics.view().take([5, 1]).take([0]).to_arrow())
+    assert single.to_dict(as_series=False) == {
+        "name": [None],
+        "epoch": [1],
+        "batch": [2],
+        "value": [-2.0],
+    }
     empty = pl.DataFrame(metrics.view().where_in("epoch", [7]).to_arrow())
     assert empty.shape == (0, 4)
     assert empty.schema["epoch"] == pl.Int64
@@ -407,3 +419,9 @@ def test_concurrent_appends_and_queries_are_exact():
         mine = view.where_in("name", [f"w{k}"])
         assert mine.column("batch") == list(range(per_thread))
         assert len(mine.where_in("epoch", [3])) == 100
+
+
+def test_sort_positions_of_floats_puts_nulls_first_and_nan_last():
+    table = _store.Table([("x", "f64?")])
+    table.extend({"x": [math.nan, 1.0, -0.0, 0.0, None, -5.0]})
+    assert table.view().sort_positions(["x"]) == [4, 5, 2, 3, 1, 0]
