@@ -40,6 +40,8 @@ _EXPORTS: dict[str, str] = {
     "FitResults": "modularml.results",
     "PhaseGroupResults": "modularml.results",
     "ExperimentRun": "modularml.results",
+    "EarlyStopping": "modularml.callbacks",
+    "EvalLossMetric": "modularml.callbacks",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

@@ -91,6 +91,10 @@ class Loss:
         return {"loss": self.spec, "loss_kwargs": dict(self.kwargs), "backend": self.backend,
                 "reduction": self.reduction}
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Loss:
+        return cls(**config)
+
 
 def _parse_spec(spec: str, on: str) -> tuple[str, str]:
     """`"outputs"` -> (on, "outputs"); `"Encoder.outputs"` -> ("Encoder", "outputs")."""
@@ -173,3 +177,12 @@ class AppliedLoss:
     def get_config(self) -> dict[str, Any]:
         return {"loss": self.loss.get_config(), "on": self.node_label, "inputs": dict(self.inputs),
                 "weight": self.weight, "label": self.label}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> AppliedLoss:
+        """Rebuild from `get_config()` (the node is looked up in the active context)."""
+        inputs = config["inputs"]
+        if all(k.isdigit() for k in inputs):  # positional specs were stored as {"0": ...}
+            inputs = [inputs[k] for k in sorted(inputs, key=int)]
+        return cls(Loss.from_config(config["loss"]), on=config["on"], inputs=inputs,
+                   weight=config["weight"], label=config["label"])
