@@ -1,14 +1,14 @@
 //! Dictionary encoding for string axis columns: each distinct string gets a
 //! dense `u32` code in first-seen order.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::error::{StoreError, StoreResult};
 
 /// Interns strings to dense codes, in first-seen order.
 #[derive(Debug, Default, Clone)]
 pub struct StringDict {
-    codes: HashMap<String, u32>,
+    codes: FxHashMap<String, u32>,
     strings: Vec<String>,
 }
 
@@ -44,8 +44,24 @@ impl StringDict {
             })
     }
 
+    /// The string behind `code`, which must come from this dictionary.
+    #[inline]
+    pub fn get(&self, code: u32) -> &str {
+        &self.strings[code as usize]
+    }
+
+    pub fn strings(&self) -> &[String] {
+        &self.strings
+    }
+
     pub fn len(&self) -> usize {
         self.strings.len()
+    }
+
+    /// Bytes held by the strings and the lookup table.
+    pub fn nbytes(&self) -> usize {
+        let text: usize = self.strings.iter().map(|s| s.capacity() * 2 + 24).sum();
+        text + self.codes.capacity() * 40
     }
 
     pub fn is_empty(&self) -> bool {

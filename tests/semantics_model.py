@@ -156,26 +156,29 @@ def _check_value(column: str, kind: str, value: Any) -> Any:
 class ViewModel:
     """Model of the native `View`: owned column lists (a snapshot)."""
 
-    def __init__(self, schema: list[tuple[str, str]], data: dict[str, list]):
+    def __init__(
+        self, schema: list[tuple[str, str]], data: dict[str, list], length: int | None = None
+    ):
         self._schema = list(schema)
         self._types = dict(schema)
         self._data = data
+        # a view of zero columns (the keys of a group by nothing) still has rows
+        self._length = length if length is not None else len(next(iter(data.values()), []))
 
     @property
     def columns(self) -> list[str]:
         return [c for c, _ in self._schema]
 
     def __len__(self) -> int:
-        return len(next(iter(self._data.values()))) if self._data else 0
+        return self._length
 
     def _check(self, column: str) -> None:
         if column not in self._types:
             raise KeyError(f"unknown column {column!r}; columns: {self.columns}")
 
     def take(self, positions: list[int]) -> ViewModel:
-        return ViewModel(
-            self._schema, {c: [v[p] for p in positions] for c, v in self._data.items()}
-        )
+        data = {c: [v[p] for p in positions] for c, v in self._data.items()}
+        return ViewModel(self._schema, data, len(positions))
 
     def where_in(self, column: str, values: list) -> ViewModel:
         self._check(column)
@@ -216,9 +219,8 @@ class ViewModel:
     def group(self, by: list[str]) -> tuple[ViewModel, list[list[int]]]:
         groups = self._groups(by)
         firsts = [members[0] for members in groups.values()]
-        keys = ViewModel(
-            [(c, self._types[c]) for c in by], {c: [self._data[c][p] for p in firsts] for c in by}
-        )
+        data = {c: [self._data[c][p] for p in firsts] for c in by}
+        keys = ViewModel([(c, self._types[c]) for c in by], data, len(firsts))
         return keys, list(groups.values())
 
     def collapse(self, by: list[str], reducer: str) -> ViewModel:
@@ -233,7 +235,7 @@ class ViewModel:
         data = {c: keys.column(c) for c in by}
         for c, _ in values:
             data[c] = [reduce_values([self._data[c][p] for p in g], reducer) for g in groups]
-        return ViewModel([(c, self._types[c]) for c in by] + values, data)
+        return ViewModel([(c, self._types[c]) for c in by] + values, data, len(groups))
 
     def to_arrow(self) -> pl.DataFrame:
         dtypes = {
@@ -293,7 +295,7 @@ class TableModel:
         return 0
 
     def view(self) -> ViewModel:
-        return ViewModel(self._schema, {c: list(v) for c, v in self._data.items()})
+        return ViewModel(self._schema, {c: list(v) for c, v in self._data.items()}, len(self))
 
 
 def use_stand_in_if_native_missing() -> bool:

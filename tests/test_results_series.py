@@ -359,3 +359,63 @@ def test_concat_rejects_other_types():
         concat([[1], [2]])
     assert concat([torch.ones(2, 1), torch.zeros(1, 1)]).shape == (3, 1)
     assert concat([np.ones((2, 1)), np.zeros((1, 1))]).shape == (3, 1)
+
+
+@pytest.mark.parametrize(
+    ("query", "cls", "axes", "allowed"),
+    [
+        (
+            lambda r: r.metrics(),
+            "MetricDataSeries",
+            ("name", "epoch", "batch"),
+            ["count", "first", "last", "max", "mean", "min", "sum"],
+        ),
+        (
+            lambda r: r.losses("MLP"),
+            "LossDataSeries",
+            ("epoch", "batch", "label"),
+            ["count", "first", "last", "max", "mean", "min", "sum"],
+        ),
+        (
+            lambda r: r.callbacks(),
+            "CallbackDataSeries",
+            ("kind", "label", "epoch", "batch", "edge"),
+            ["first", "last"],
+        ),
+        (
+            lambda r: r.artifacts(),
+            "ArtifactDataSeries",
+            ("name", "epoch", "batch"),
+            ["first", "last"],
+        ),
+        (
+            lambda r: r.execution_contexts(),
+            "ExecutionDataSeries",
+            ("epoch", "batch"),
+            ["first", "last"],
+        ),
+        (
+            lambda r: r.tensors("MLP", "outputs"),
+            "TensorDataSeries",
+            ("epoch", "batch"),
+            ["concat", "first", "last"],
+        ),
+    ],
+)
+def test_series_classes_axes_and_reducers(results, query, cls, axes, allowed):
+    series = query(results)
+    assert type(series).__name__ == cls
+    assert series.axes == axes
+    assert series.allowed_reducers() == allowed
+    assert type(series.where()) is type(series)
+    assert len(series.where()) == len(series)
+    assert repr(series).startswith(f"{cls}(keyed_by={axes!r}, len=")
+
+
+def test_loss_components_sum_present_values(results):
+    losses = results.losses("MLP")
+    assert losses.auxiliary == 12.0
+    assert losses.where(label="mse").auxiliary == 0.0
+    assert losses.where(label="l1").trainable == 0.0
+    assert losses.where(epoch=0).trainable == pytest.approx(0 + 1 + 2 + 3)
+    assert results.losses("nobody").trainable == 0.0

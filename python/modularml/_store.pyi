@@ -1,9 +1,76 @@
 """Type stubs for the native extension. User code never imports this module."""
 
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeAlias, final
+
+from typing_extensions import CapsuleType
+
+__all__ = ["ArrowStream", "StringDict", "Table", "View", "__version__"]
+
 __version__: str
 
+_Scalar: TypeAlias = str | int | float | None
+
+@final
 class StringDict:
     def __new__(cls) -> StringDict: ...
     def intern(self, value: str) -> int: ...
     def lookup(self, code: int) -> str: ...
+    def __len__(self) -> int: ...
+
+@final
+class Table:
+    """Append-only, thread-safe columnar table.
+
+    Column types: ``str``, ``int`` (nullable), ``f64``, ``f64?`` (nullable),
+    ``obj`` (u32 handle into a Python-side list).
+    """
+
+    def __new__(cls, schema: list[tuple[str, str]]) -> Table: ...
+    def append(self, *values: _Scalar) -> None:
+        """One row, values in schema order; all-or-nothing (TypeError on a bad value)."""
+    def extend(self, columns: Mapping[str, Any]) -> None:
+        """Many rows: per column a list, a 1-d numpy array or a broadcast scalar."""
+    def __len__(self) -> int: ...
+    @property
+    def columns(self) -> list[str]: ...
+    def nbytes(self) -> int:
+        """Bytes held by columns and indexes."""
+    def view(self) -> View:
+        """Snapshot of the rows present now; later appends never change it."""
+
+@final
+class View:
+    """Immutable selection of rows of one table, or an owned result table."""
+
+    def __len__(self) -> int: ...
+    @property
+    def columns(self) -> list[str]: ...
+    def where_in(self, column: str, values: Iterable[_Scalar]) -> View:
+        """Rows whose value is in ``values`` (None matches null)."""
+    def distinct(self, column: str) -> list[Any]:
+        """Distinct values in first-seen order."""
+    def column(self, column: str) -> list[Any]:
+        """The column's values for the view's rows, in order."""
+    def row(self, position: int) -> tuple[Any, ...]:
+        """One row in schema order; negative positions count from the end."""
+    def take(self, positions: list[int]) -> View:
+        """Rows at these positions (negative counts from the end), in that order."""
+    def sort_positions(self, by: list[str]) -> list[int]:
+        """Positions in stable ascending order of ``by``, nulls first."""
+    def group(self, by: list[str]) -> tuple[View, list[list[int]]]:
+        """Groups in first-seen order: their ``by`` values and their positions."""
+    def collapse(self, by: list[str], reducer: str) -> View:
+        """Reduce every f64/f64?/obj column per group of ``by``.
+
+        Reducers: mean, sum, min, max, first, last, count (count gives int).
+        """
+    def to_arrow(self) -> ArrowStream:
+        """The rows as an Arrow C stream (``polars.DataFrame(stream)``)."""
+
+@final
+class ArrowStream:
+    """A view's rows, exported through the Arrow PyCapsule stream interface."""
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> CapsuleType: ...
     def __len__(self) -> int: ...

@@ -61,9 +61,11 @@ class TrainResults(PhaseResults):
         series = self.metrics().where(name=metric)
         if not len(series):
             raise ValueError(f"No metric {metric!r}; available: {self.metric_names()}")
-        entries = series.values()
-        pick = min if direction == "min" else max
-        return pick(entries, key=lambda entry: entry.value).epoch_idx
+        # columnar arg-min/max: no Python object per entry
+        frame = series.to_polars()
+        values = frame["value"]
+        position = values.arg_min() if direction == "min" else values.arg_max()
+        return frame["epoch"][position]
 
     @property
     def early_stopping_result(self) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -48,11 +49,12 @@ def _as_floats(values: Any) -> np.ndarray:
 
 
 def _as_index(value: Any) -> Any:
-    # a scalar (or None) broadcasts in the native extend; sequences become int64 arrays
-    if value is None or isinstance(value, int):
-        return value
-    array = np.asarray(value)
-    return int(array) if array.ndim == 0 else array.astype(np.int64, copy=False)
+    # scalars (and None) broadcast in the native extend; int arrays are read in place
+    if value is None or isinstance(value, (int, np.ndarray)):
+        return int(value) if isinstance(value, np.ndarray) and value.ndim == 0 else value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    return list(value)
 
 
 class PhaseResults:
@@ -188,6 +190,22 @@ class PhaseResults:
     def add_execution_context(self, ctx: Any) -> None:
         """Keep one execution context (with ``epoch_idx``, ``batch_idx``, ``domain_data``)."""
         self._executions.append(ctx.epoch_idx, ctx.batch_idx, self._keep(ctx))
+
+    def clear_execution_contexts(self) -> None:
+        """Drop every recorded execution context (``ResultRecording.LAST`` keeps one epoch).
+
+        The contexts are released; series taken earlier read None in their place.
+        """
+        for handle in self._executions.view().column("obj"):
+            self._objects[handle] = None
+        self._executions = _store.Table(list(EXECUTIONS_SCHEMA.items()))
+        self._tensor_cache.clear()
+
+    def replace_execution_contexts(self, contexts: Sequence[Any]) -> None:
+        """Drop the recorded contexts and record ``contexts`` instead, in order."""
+        self.clear_execution_contexts()
+        for ctx in contexts:
+            self.add_execution_context(ctx)
 
     def add_callback_result(self, cb_res: CallbackResult) -> None:
         """Keep one callback result whose scope is already bound.

@@ -262,7 +262,11 @@ class AxisSeries:
             return self._reduce_in_python(by, axes, reducer)
         if reducer == "concat":
             return self._reduce_in_python(by, axes, concat)
-        return self._derive(self._inner.collapse(by, reducer), axes)
+        view = self._inner.collapse(by, reducer)
+        if reducer == "count":
+            # the store may count in integers; the series keeps its float value columns
+            view = self._build({name: view.column(name) for name in view.columns})
+        return self._derive(view, axes)
 
     def _check_reducer(self, reducer: Reducer) -> None:
         if callable(reducer):
@@ -286,10 +290,13 @@ class AxisSeries:
             rows = [self._result_row(result) for result in results]
             for index, name in enumerate(self._value_columns):
                 columns[name] = [row[index] for row in rows]
-        schema = [(name, self._schema[name]) for name in columns]
-        table = _store.Table(schema)
+        return self._derive(self._build(columns), axes, objects)
+
+    def _build(self, columns: dict[str, list[Any]]) -> Any:
+        """A new view holding ``columns``, typed by the series' schema."""
+        table = _store.Table([(name, self._schema[name]) for name in columns])
         table.extend(columns)
-        return self._derive(table.view(), axes, objects)
+        return table.view()
 
     # ---------------------------------------------------------------- polars
 
@@ -305,9 +312,9 @@ class AxisSeries:
 
     def objects(self, handles: Iterable[int] | int) -> Any:
         """The Python objects behind ``obj`` handles (one handle, or an iterable of them)."""
-        if isinstance(handles, numbers.Integral):
-            return self._objects[int(handles)]
-        return [self._objects[int(handle)] for handle in handles]
+        if isinstance(handles, Iterable):
+            return [self._objects[int(handle)] for handle in handles]
+        return self._objects[int(handles)]
 
 
 def concat(parts: list[Any]) -> Any:

@@ -74,7 +74,11 @@ class LossDataSeries(AxisSeries):
         return (record.trainable, record.auxiliary)
 
     def _component_sum(self, component: str) -> float:
-        return float(sum(v for v in self._inner.column(component) if v is not None))
+        if not len(self):
+            return 0.0
+        # one native pass; the sum of no present values is null
+        (total,) = self._inner.collapse([], "sum").column(component)
+        return 0.0 if total is None else float(total)
 
     @property
     def trainable(self) -> float:
