@@ -140,6 +140,7 @@ class AppliedLoss:
         self._specs = [(k, *_parse_spec(v, self.node_label)) for k, v in self.inputs.items()]
         self.weight = float(weight)
         self.label = label or loss.name
+        self._fn: Any = None
 
     @staticmethod
     def _resolve_node(on: Any) -> str:
@@ -159,13 +160,13 @@ class AppliedLoss:
 
     def compute(self, exec_ctx: Any) -> torch.Tensor:
         """The weighted loss value (a 0-d tensor) for one step's execution context."""
-        fn = self.loss.build()
+        fn = self._fn or self._bind()
         values = [exec_ctx.domain_data(node, domain) for _, node, domain in self._specs]
         first = values[0]
         for i in range(1, len(values)):  # align ranks: (B,1) targets vs (B,1,1) outputs
             v = values[i]
             if v.shape != first.shape and v.numel() == first.numel():
-                values[i] = v.reshape(first.shape)
+                values[i] = v.view(first.shape) if v.is_contiguous() else v.reshape(first.shape)
         if self._keywords:
             raw = fn(**{key: v for (key, _, _), v in zip(self._specs, values, strict=True)})
         else:
@@ -173,6 +174,13 @@ class AppliedLoss:
         if raw.dim() != 0:
             raw = raw.mean()
         return raw if self.weight == 1.0 else raw * self.weight
+
+    def _bind(self) -> Any:
+        fn = self.loss.build()
+        if isinstance(fn, torch.nn.Module) and not (fn._forward_hooks or fn._forward_pre_hooks):
+            fn = fn.forward  # a hook-free loss module: skip Module.__call__ on the hot path
+        self._fn = fn
+        return fn
 
     def get_config(self) -> dict[str, Any]:
         return {"loss": self.loss.get_config(), "on": self.node_label, "inputs": dict(self.inputs),

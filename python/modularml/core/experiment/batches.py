@@ -73,12 +73,9 @@ class BatchSource:
         return [order_t[a:b] for a, b in bounds]
 
     def inputs(self, key: Any) -> dict[str, Batch]:
-        """`{head node label: Batch}` for one batch key."""
+        """`{head node label: Batch}` for one batch key (gathered when first read)."""
         if self._single:
             label, tkey = self._heads[0]
-            features, targets = self._tensors[tkey]
-            return {label: Batch(features[key], None if targets is None else targets[key])}
-        gathered = {
-            k: Batch(f[key], None if t is None else t[key]) for k, (f, t) in self._tensors.items()
-        }
-        return {label: gathered[k] for label, k in self._heads}
+            return {label: Batch(source=self._tensors[tkey], key=key)}
+        batches = {k: Batch(source=pair, key=key) for k, pair in self._tensors.items()}
+        return {label: batches[k] for label, k in self._heads}

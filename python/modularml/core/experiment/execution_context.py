@@ -6,13 +6,39 @@ from typing import Any
 
 
 class Batch:
-    """One head node's input batch: `features` and `targets` tensors (float32, on device)."""
+    """One head node's input batch: `features` and `targets` tensors (float32, on device).
 
-    __slots__ = ("features", "targets")
+    A batch built by the loop knows where it came from (the split tensors and the batch's
+    row positions) and gathers on first use; `release()` drops the gathered copies, so a
+    recorded context holds row positions, not a copy of every batch it saw.
+    """
 
-    def __init__(self, features: Any, targets: Any) -> None:
-        self.features = features
-        self.targets = targets
+    __slots__ = ("_features", "_targets", "_source", "_key")
+
+    def __init__(
+        self, features: Any = None, targets: Any = None, *, source: Any = None, key: Any = None
+    ) -> None:
+        self._features = features
+        self._targets = targets
+        self._source = source  # (features, targets) of the whole split
+        self._key = key
+
+    @property
+    def features(self) -> Any:
+        if self._features is None and self._source is not None:
+            self._features = self._source[0][self._key]
+        return self._features
+
+    @property
+    def targets(self) -> Any:
+        if self._targets is None and self._source is not None and self._source[1] is not None:
+            self._targets = self._source[1][self._key]
+        return self._targets
+
+    def release(self) -> None:
+        """Forget gathered tensors that can be gathered again."""
+        if self._source is not None:
+            self._features = self._targets = None
 
     @property
     def batch_size(self) -> int:
@@ -75,3 +101,8 @@ class ExecutionContext:
         outputs = self.outputs
         for label in outputs:
             outputs[label] = outputs[label].detach()
+
+    def release_inputs(self) -> None:
+        """Keep the inputs' row positions only; `domain_data` gathers them again on demand."""
+        for batch in self.inputs.values():
+            batch.release()

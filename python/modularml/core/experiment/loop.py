@@ -50,6 +50,7 @@ def run_epoch(run: PhaseRun, epoch: int) -> None:
         return
     run.hooks.call("on_epoch_end", run.current)
     mean = total / len(keys)
+    run.log.flush()  # the epoch entry comes after the epoch's batch entries
     run.results.log_metric("train_loss", mean, epoch, None)
     if run.graph.optimizer is not None:
         run.graph.optimizer.epoch_end()
@@ -83,15 +84,9 @@ def run_batch(run: PhaseRun, epoch_idx: int | None, batch_idx: int, key: Any) ->
 
 
 def record_step(run: PhaseRun, exec_ctx: ExecutionContext, values: list[float]) -> float:
-    """Store the step's loss records (and train_loss) and keep its detached context."""
+    """Attach the step's loss records to its context and queue them for the results."""
     records = [make(v) for make, v in zip(run.make_records, values, strict=True)]
     exec_ctx.losses = records
-    exec_ctx.detach_outputs()
-    results = run.results
-    results.log_losses(exec_ctx.epoch_idx, exec_ctx.batch_idx, records)
     total = values[0] if len(values) == 1 else sum(values)
-    if run.has_epochs:
-        results.log_metric("train_loss", total, exec_ctx.epoch_idx, exec_ctx.batch_idx)
-    if run.record is not None:
-        run.record(exec_ctx)
+    run.log.add(exec_ctx, records, total)
     return total

@@ -29,6 +29,53 @@ def _record_maker(loss: Any, field_name: str) -> Callable[[float], Any]:
     return lambda v: LossRecord(label=label, node_label=node_label, auxiliary=v)
 
 
+class StepLog:
+    """Per-step records waiting to be written to the results, in one burst.
+
+    Writing a few scalars per step to the store costs far more between two torch steps
+    (cold caches) than in a burst, so steps are queued here and flushed before any
+    callback hook runs (hooks always see every step so far), at the end of each epoch,
+    every `max_pending` steps, and when the phase ends or fails. Only scalars and the
+    contexts that are recorded anyway are held, so memory stays bounded.
+    """
+
+    def __init__(
+        self, results: Any, record: Callable[[Any], None] | None, log_train_loss: bool,
+        max_pending: int = 1024,
+    ) -> None:
+        self._results = results
+        self._record = record
+        self._log_train_loss = log_train_loss
+        self._max = max_pending
+        self._steps: list[tuple[Any, Any, list[Any], float, Any]] = []
+
+    def add(self, exec_ctx: Any, records: list[Any], total: float) -> None:
+        kept = None
+        if self._record is not None:  # a recorded context keeps no autograd graph or batch copy
+            exec_ctx.detach_outputs()
+            exec_ctx.release_inputs()
+            kept = exec_ctx
+        self._steps.append((exec_ctx.epoch_idx, exec_ctx.batch_idx, records, total, kept))
+        if len(self._steps) >= self._max:
+            self.flush()
+
+    def flush(self) -> None:
+        steps, self._steps = self._steps, []
+        if not steps:
+            return
+        results = self._results
+        for epoch_idx, batch_idx, records, _, _ in steps:
+            results.log_losses(epoch_idx, batch_idx, records)
+        if self._log_train_loss:
+            results.log_metrics(
+                [s[3] for s in steps], names="train_loss",
+                epoch_idx=[s[0] for s in steps], batch_idx=[s[1] for s in steps],
+            )
+        if self._record is not None:
+            for step in steps:
+                self._record(step[4])
+
+
 class LastEpochBuffer:
     """ResultRecording.LAST: hold the current epoch's contexts; hand them over at the end."""
 
@@ -65,6 +112,7 @@ class PhaseRun:
     record: Callable[[Any], None] | None
     graph: Any
     order: list[str]
+    log: StepLog = None  # type: ignore[assignment]  # set by build_phase_run
     progress: TrainProgress | None = None
     buffer: LastEpochBuffer | None = None
     current: Any = None
@@ -88,7 +136,8 @@ class PhaseRun:
             self._modes.clear()
 
     def finish(self) -> None:
-        """Close bars and hand over LAST-mode contexts (also after a failure)."""
+        """Write pending steps, close bars, hand over LAST-mode contexts (also on failure)."""
+        self.log.flush()
         if self.progress is not None:
             self.progress.close()
         if self.buffer is not None:
@@ -127,6 +176,8 @@ def build_phase_run(
     )
     if kind == "train":
         _train_extras(run, phase, results, show_progress)
+    run.log = StepLog(results, run.record, log_train_loss=kind == "train")
+    run.hooks.before = run.log.flush
     return run
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from modularml.core.experiment.callbacks.callback import HOOKS, Callback
@@ -50,12 +50,16 @@ class HookDispatcher:
         self._experiment = experiment
         self._phase = phase
         self._results = results
+        # called before any callback runs, so hooks see every step logged so far
+        self.before: Callable[[], None] | None = None
 
     def call(self, hook: str, exec_ctx: Any = None) -> None:
         """Run `hook` on every callback that overrides it, storing non-None returns."""
         callbacks = self._callbacks[hook]
         if not callbacks:
             return
+        if self.before is not None:
+            self.before()
         kwargs = {"experiment": self._experiment, "phase": self._phase, "results": self._results}
         if not hook.startswith("on_phase"):
             kwargs["exec_ctx"] = exec_ctx
@@ -76,6 +80,11 @@ class HookDispatcher:
         """
         kwargs = {"experiment": self._experiment, "phase": self._phase, "exec_ctx": exec_ctx,
                   "exception": exception, "results": self._results}
+        if self.before is not None and self._callbacks["on_exception"]:
+            try:
+                self.before()
+            except Exception as err:
+                exception.add_note(f"flushing results also raised {type(err).__name__}: {err}")
         for cb in self._callbacks["on_exception"]:
             try:
                 returned = cb.on_exception(**kwargs)
