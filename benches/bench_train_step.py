@@ -5,8 +5,10 @@ batches, read `loss.item()` once per step, and run on the same device. The frame
 step runs through `Experiment.run_phase` with default settings (all execution contexts
 recorded, losses and train_loss logged, no progress bar); "recording=none" is shown too.
 Runs alternate (raw, framework, ...) and the medians are compared in the same process.
+Time is CPU time of the (single-threaded) process, so a busy machine's scheduling does
+not count against either loop.
 
-    python benches/bench_train_step.py            # 10k and 100k samples, 7 repeats
+    python benches/bench_train_step.py            # 10k and 100k samples, 15 repeats
     python benches/bench_train_step.py --quick    # fewer repeats and steps
     python benches/bench_train_step.py --device cuda
 """
@@ -129,9 +131,11 @@ def measure(n: int, device: str, repeats: int, epochs: int) -> dict:
     raw = raw_setup(n, device)
     loops = {"raw": raw, **{f"framework[{r}]": framework_setup(n, device, r) for r in ("all", "none")}}
     samples: dict[str, list[float]] = {k: [] for k in loops}
-    for _ in range(repeats):
-        for name, run in loops.items():  # interleaved, so drift hits every loop alike
-            samples[name].append(timed(run, epochs))
+    names = list(loops)
+    for i in range(repeats):
+        # interleaved and rotated, so drift and neighbours' load hit every loop alike
+        for name in names[i % len(names):] + names[:i % len(names)]:
+            samples[name].append(timed(loops[name], epochs))
     med = {k: statistics.median(v) for k, v in samples.items()}
     return {
         "n_samples": n, "epochs_per_run": epochs, "repeats": repeats,
@@ -148,10 +152,8 @@ def main() -> int:
     args = parser.parse_args()
     store = ensure_store()
     torch.set_num_threads(1)  # tiny model: threads only add noise
-    repeats = 3 if args.quick else 7
-    sizes = {10_000: 2 if args.quick else 8, 100_000: 1}
-    if args.quick:
-        sizes = {10_000: 1, 100_000: 1}
+    repeats = 5 if args.quick else 15
+    sizes = {10_000: 1 if args.quick else 3, 100_000: 1}  # epochs per timed run
     report = {"device": args.device, "store": store, "torch": torch.__version__, "bar": BAR,
               "results": [measure(n, args.device, repeats, e) for n, e in sizes.items()]}
     print(f"train-step overhead (medians; store: {store}; device: {args.device})")

@@ -297,3 +297,27 @@ def test_run_group_and_run_record_history():
     out = s.exp.run()
     assert [type(r).__name__ for r in out] == ["TrainResults", "EvalResults"]
     assert [r.label for r in s.exp.history] == ["cycle", "p_train", "p_eval"]
+
+
+def test_hooks_see_every_step_logged_so_far():
+    s = seed_setup()
+    seen = []
+
+    class Counts(Callback):
+        def on_batch_end(self, *, exec_ctx, results, **kw):
+            losses = len(results.losses("MLP"))
+            metrics = len(results.metrics().where(name="train_loss"))
+            seen.append((exec_ctx.epoch_idx, exec_ctx.batch_idx, losses, metrics,
+                         exec_ctx.losses[0].trainable))
+
+        def get_config(self):
+            return {}
+
+        @classmethod
+        def from_config(cls, config):
+            return cls()
+
+    s.exp.run_phase(train_phase(s, n_epochs=2, callbacks=[Counts()]))
+    assert [x[:4] for x in seen] == [(0, 0, 1, 1), (0, 1, 2, 2), (0, 2, 3, 3),
+                                    (1, 0, 4, 5), (1, 1, 5, 6), (1, 2, 6, 7)]
+    assert all(isinstance(x[4], float) for x in seen)

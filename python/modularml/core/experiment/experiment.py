@@ -150,10 +150,11 @@ class Experiment:
 
     # -- internals ---------------------------------------------------------------------------
     def _execute(
-        self, phase: ExperimentPhase, *, show_progress: bool | None = None
+        self, phase: ExperimentPhase, **display: Any
     ) -> tuple[Any, Any, BaseException | None]:
         from modularml.results import PhaseExecutionMeta
 
+        show_progress = _show_progress(display)
         if not isinstance(phase, ExperimentPhase):
             raise TypeError(f"Expected a phase, got {type(phase).__name__}.")
         results = phase.make_results()
@@ -195,6 +196,23 @@ class Experiment:
             label=label, status=status, started_at=meta.started_at, ended_at=meta.ended_at,
             results=results, execution_meta=meta,
         ))
+
+
+# the reference's display options, accepted so its calls keep working
+_PROGRESS_ALIASES = ("show_training_progress", "show_eval_progress")
+_IGNORED_DISPLAY = ("show_sampler_progress", "persist_progress", "persist_epoch_progress",
+                    "val_loss_metric")
+
+
+def _show_progress(display: dict[str, Any]) -> bool | None:
+    """The one display option, `show_progress` (or a reference alias of it)."""
+    unknown = set(display) - {"show_progress", *_PROGRESS_ALIASES, *_IGNORED_DISPLAY}
+    if unknown:
+        raise TypeError(f"Unknown display options {sorted(unknown)}; use show_progress=bool.")
+    for key in ("show_progress", *_PROGRESS_ALIASES):
+        if display.get(key) is not None:
+            return bool(display[key])
+    return None
 
 
 def _group_status(meta: Any) -> str:

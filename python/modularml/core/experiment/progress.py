@@ -15,7 +15,10 @@ OFF_VALUES = ("0", "false", "no", "off")
 
 
 def progress_enabled(show_progress: bool | None = None) -> bool:
-    """Whether to draw bars: not when asked not to, and not when stdout is not a terminal."""
+    """Whether to draw bars: not when asked not to, and not when stdout is not a terminal.
+
+    `show_progress=True` still needs a terminal; None means "if stdout is a terminal".
+    """
     if show_progress is False:
         return False
     if os.environ.get("MODULARML_PROGRESS", "").strip().lower() in OFF_VALUES:
@@ -33,14 +36,14 @@ class TrainProgress:
         self._tqdm = tqdm
         self._steps = steps_per_epoch
         self._epochs = tqdm(total=n_epochs, desc=f"Training [{label!r}]", unit="epoch",
-                            leave=True, dynamic_ncols=True)
+                            leave=True, dynamic_ncols=True, file=sys.stdout)
         self._batches: Any = None
         self._loss_sum = 0.0
         self._count = 0
 
     def start_epoch(self, epoch: int) -> None:
         self._batches = self._tqdm(total=self._steps, desc=f"  Epoch {epoch}", unit="batch",
-                                   leave=False, dynamic_ncols=True)
+                                   leave=False, dynamic_ncols=True, file=sys.stdout)
         self._loss_sum, self._count = 0.0, 0
 
     def batch_done(self, loss: float) -> None:
