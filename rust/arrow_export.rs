@@ -12,10 +12,16 @@ use arrow_buffer::{Buffer, NullBuffer, ScalarBuffer};
 use arrow_data::ByteView;
 use arrow_schema::{DataType, Field, Schema as ArrowSchema};
 
+use crate::chunked::Validity;
+use crate::column::{gather_plain, gather_strings, Column, StrColumn};
 use crate::error::{StoreError, StoreResult};
 use crate::schema::{ColumnType, Schema};
+use crate::selection::Selection;
 use crate::value::{ColumnValues, NULL_CODE};
 use crate::view::View;
+
+/// Exports of at least this many rows gather columns in parallel.
+const PARALLEL_ROWS: usize = 1 << 16;
 
 /// The Arrow type of a column type.
 pub fn arrow_type(kind: ColumnType) -> DataType {
@@ -41,11 +47,27 @@ pub fn arrow_schema(schema: &Schema) -> ArrowSchema {
 /// The view's rows as one record batch.
 pub fn record_batch(view: &View) -> StoreResult<RecordBatch> {
     let schema = Arc::new(arrow_schema(view.schema()));
-    let names = view.columns().to_vec();
-    let arrays = names
-        .iter()
-        .map(|name| view.column(name).map(array))
-        .collect::<StoreResult<Vec<ArrayRef>>>()?;
+    let data = view.read();
+    let columns = view.schema().len();
+    let arrays: Vec<ArrayRef> = if view.len() < PARALLEL_ROWS || columns < 2 {
+        (0..columns)
+            .map(|index| column_array(data.column(index), view.rows()))
+            .collect()
+    } else {
+        // Large exports gather their columns on one thread each.
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..columns)
+                .map(|index| {
+                    let (data, rows) = (&data, view.rows());
+                    scope.spawn(move || column_array(data.column(index), rows))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("gather does not panic"))
+                .collect()
+        })
+    };
     let options = RecordBatchOptions::new().with_row_count(Some(view.len()));
     RecordBatch::try_new_with_options(schema, arrays, &options)
         .map_err(|e| StoreError::Arrow(e.to_string()))
@@ -58,14 +80,40 @@ pub fn stream(batch: RecordBatch) -> FFI_ArrowArrayStream {
     FFI_ArrowArrayStream::new(Box::new(reader))
 }
 
-fn array(values: ColumnValues) -> ArrayRef {
-    match values {
-        ColumnValues::Str { strings, codes } => Arc::new(string_view_array(&strings, &codes)),
-        ColumnValues::Int(v) => Arc::new(Int64Array::from(v)),
-        ColumnValues::F64(v) => Arc::new(Float64Array::from(v)),
-        ColumnValues::F64Opt(v) => Arc::new(Float64Array::from(v)),
-        ColumnValues::Obj(v) => Arc::new(UInt32Array::from(v)),
+/// One column's rows as an Arrow array, gathered straight into Arrow buffers.
+fn column_array(column: &Column, rows: &Selection) -> ArrayRef {
+    match column {
+        Column::Str(c) => Arc::new(str_array(c, rows)),
+        Column::Int(c) => Arc::new(Int64Array::new(
+            gather_plain(&c.values, rows).into(),
+            nulls(&c.validity, rows),
+        )),
+        Column::F64(c) => Arc::new(Float64Array::new(gather_plain(c, rows).into(), None)),
+        Column::F64Opt(c) => Arc::new(Float64Array::new(
+            gather_plain(&c.values, rows).into(),
+            nulls(&c.validity, rows),
+        )),
+        Column::Obj(c) => Arc::new(UInt32Array::new(gather_plain(c, rows).into(), None)),
     }
+}
+
+/// The null flags of `rows`, or `None` when the column holds no null.
+fn nulls(validity: &Validity, rows: &Selection) -> Option<NullBuffer> {
+    (validity.null_count() > 0)
+        .then(|| NullBuffer::from_iter(rows.iter().map(|r| validity.is_valid(r))))
+}
+
+/// Utf8View of a string column; views are computed once per dictionary
+/// code when the dictionary is small next to the selection.
+fn str_array(column: &StrColumn, rows: &Selection) -> StringViewArray {
+    if column.dict.len() > rows.len() {
+        let ColumnValues::Str { strings, codes } = gather_strings(column, rows) else {
+            unreachable!("a string column gathers strings")
+        };
+        return string_view_array(&strings, &codes);
+    }
+    let codes = gather_plain(&column.codes, rows);
+    string_view_array(column.dict.strings(), &codes)
 }
 
 /// Utf8View from dictionary codes: each distinct string is stored once and

@@ -189,11 +189,19 @@ fn extend_int(column: &mut IntColumn, batch: &Batch<'_>, len: usize) {
             let values = n.to_i64();
             column.values.extend_from_slice(&values);
             column.validity.push_valid(values.len());
-            values.iter().for_each(|&v| column.index.push(Some(v)));
+            column.index.push_slice(&values);
         }
         Batch::Ints(values) => values.iter().for_each(|&v| column.push(v)),
-        Batch::Scalar(Value::Int(v)) => (0..len).for_each(|_| column.push(Some(*v))),
-        _ => (0..len).for_each(|_| column.push(None)),
+        Batch::Scalar(Value::Int(v)) => {
+            column.values.extend_repeat(*v, len);
+            column.validity.push_valid(len);
+            column.index.push_repeat(Some(*v), len);
+        }
+        _ => {
+            column.values.extend_repeat(0, len);
+            (0..len).for_each(|_| column.validity.push(false));
+            column.index.push_repeat(None, len);
+        }
     }
 }
 

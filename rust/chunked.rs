@@ -88,6 +88,12 @@ impl<T: Copy> ChunkedVec<T> {
         }
     }
 
+    /// The values of chunk `index` (full chunks, then the growing one).
+    #[inline]
+    pub fn chunk(&self, index: usize) -> &[T] {
+        self.sealed.get(index).map_or(&self.active, |full| full)
+    }
+
     /// The last value, for in-place updates of the newest element.
     pub fn last_mut(&mut self) -> Option<&mut T> {
         self.active.last_mut()

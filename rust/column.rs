@@ -1,6 +1,6 @@
 //! One typed column: chunked storage, null flags, dictionary and index.
 
-use crate::chunked::{ChunkedVec, Validity};
+use crate::chunked::{ChunkedVec, Validity, CHUNK_BITS};
 use crate::dict::StringDict;
 use crate::error::{StoreError, StoreResult};
 use crate::index::{IntIndex, StrIndex};
@@ -226,7 +226,8 @@ fn as_f64(cell: Cell<'_>) -> Option<f64> {
     }
 }
 
-fn gather_plain<T: Copy>(values: &ChunkedVec<T>, rows: &Selection) -> Vec<T> {
+/// The values at `rows`, copied slice by slice for ranges.
+pub(crate) fn gather_plain<T: Copy>(values: &ChunkedVec<T>, rows: &Selection) -> Vec<T> {
     match rows {
         Selection::Range { start, end } => {
             let mut out = Vec::with_capacity(rows.len());
@@ -235,12 +236,28 @@ fn gather_plain<T: Copy>(values: &ChunkedVec<T>, rows: &Selection) -> Vec<T> {
             });
             out
         }
-        Selection::Rows(ids) => ids.iter().map(|&r| values.get(r as usize)).collect(),
+        Selection::Rows(ids) => {
+            // Rows mostly come sorted (index hits): resolve the chunk once per run.
+            let mut out = Vec::with_capacity(ids.len());
+            let mut rest = ids.as_slice();
+            while let Some(&first) = rest.first() {
+                let chunk = first >> CHUNK_BITS;
+                let data = values.chunk(chunk as usize);
+                let base = chunk << CHUNK_BITS;
+                let run = rest
+                    .iter()
+                    .position(|&r| r >> CHUNK_BITS != chunk)
+                    .unwrap_or(rest.len());
+                out.extend(rest[..run].iter().map(|&r| data[(r - base) as usize]));
+                rest = &rest[run..];
+            }
+            out
+        }
     }
 }
 
 /// Gathers codes, renumbering them in first-seen order into a local dictionary.
-fn gather_strings(column: &StrColumn, rows: &Selection) -> ColumnValues {
+pub(crate) fn gather_strings(column: &StrColumn, rows: &Selection) -> ColumnValues {
     let mut local = vec![NULL_CODE; column.dict.len()];
     let mut strings = Vec::new();
     let codes = rows
@@ -271,7 +288,7 @@ mod tests {
             Column::check(ColumnType::Str, "name", &cell).unwrap();
             names.push(cell);
         }
-        let gathered = names.gather(&Selection::Rows([3, 1, 2].into()));
+        let gathered = names.gather(&Selection::Rows(vec![3, 1, 2].into()));
         assert_eq!(
             gathered,
             ColumnValues::Str {

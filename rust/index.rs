@@ -51,6 +51,21 @@ impl StrIndex {
         self.active_len += 1;
     }
 
+    /// Appends `count` rows holding `code`.
+    pub fn push_repeat(&mut self, code: u32, mut count: usize) {
+        while count > 0 {
+            if self.active_len == CHUNK {
+                self.seal();
+            }
+            let take = count.min(CHUNK - self.active_len);
+            let slot = self.slot(code);
+            let first = self.active_len;
+            self.active[slot].extend((first..first + take).map(|o| o as u16));
+            self.active_len += take;
+            count -= take;
+        }
+    }
+
     /// Rows in `[start, end)` holding `code`, ascending.
     pub fn rows(&self, code: u32, start: usize, end: usize, out: &mut Vec<u32>) {
         if start >= end {
@@ -161,6 +176,23 @@ impl IntIndex {
         self.len += 1;
     }
 
+    /// Appends `count` rows holding `value`: one run at most.
+    pub fn push_repeat(&mut self, value: IntKey, count: usize) {
+        if count > 0 {
+            self.push(value);
+            self.len += count - 1;
+        }
+    }
+
+    /// Appends the values of `values`, all non-null.
+    pub fn push_slice(&mut self, values: &[i64]) {
+        if self.dropped {
+            self.len += values.len();
+            return;
+        }
+        values.iter().for_each(|&v| self.push(Some(v)));
+    }
+
     /// Whether the index is kept (else callers scan the column).
     pub fn is_kept(&self) -> bool {
         !self.dropped
@@ -255,6 +287,32 @@ mod tests {
         assert_eq!(index.ranges(Some(0), 1, 11).unwrap(), [(1, 3), (5, 6)]);
         assert_eq!(index.ranges(None, 0, 11).unwrap(), [(9, 11)]);
         assert_eq!(index.ranges(Some(5), 0, 11).unwrap(), []);
+    }
+
+    #[test]
+    fn repeated_pushes_match_single_pushes() {
+        let (mut bulk, mut single) = (StrIndex::default(), StrIndex::default());
+        let (mut bulk_ints, mut single_ints) = (IntIndex::default(), IntIndex::default());
+        for (code, count) in [(0u32, CHUNK - 3), (NULL_CODE, 10), (1, CHUNK + 5), (0, 2)] {
+            bulk.push_repeat(code, count);
+            bulk_ints.push_repeat(Some(i64::from(code % 7)), count);
+            for _ in 0..count {
+                single.push(code);
+                single_ints.push(Some(i64::from(code % 7)));
+            }
+        }
+        let end = CHUNK * 2 + 14;
+        for code in [0, 1, NULL_CODE] {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            bulk.rows(code, 1, end, &mut a);
+            single.rows(code, 1, end, &mut b);
+            assert_eq!(a, b);
+            let key = Some(i64::from(code % 7));
+            assert_eq!(
+                bulk_ints.ranges(key, 1, end),
+                single_ints.ranges(key, 1, end)
+            );
+        }
     }
 
     #[test]

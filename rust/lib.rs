@@ -30,3 +30,9 @@ pub use view::View;
 
 /// Crate version, compared with the Python package's version on import.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+// Large query results (tens of MB) are allocated and freed per call; mimalloc
+// keeps freed pages for reuse where the system allocator would unmap them and
+// fault them in again on the next query.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -8,7 +8,7 @@ pub enum Selection {
     /// Rows `start..end`, in order (whole-table views and index hits).
     Range { start: u32, end: u32 },
     /// Explicit row ids, in view order.
-    Rows(Arc<[u32]>),
+    Rows(Arc<Vec<u32>>),
 }
 
 impl Selection {
@@ -27,7 +27,7 @@ impl Selection {
                 start: *start,
                 end: *end,
             },
-            _ => Selection::Rows(ranges.iter().flat_map(|&(s, e)| s..e).collect()),
+            _ => Selection::Rows(Arc::new(ranges.iter().flat_map(|&(s, e)| s..e).collect())),
         }
     }
 
@@ -61,7 +61,9 @@ impl Selection {
 
     /// The rows at `positions` (each < len), in that order.
     pub fn take(&self, positions: &[usize]) -> Selection {
-        Selection::Rows(positions.iter().map(|&p| self.row(p) as u32).collect())
+        Selection::Rows(Arc::new(
+            positions.iter().map(|&p| self.row(p) as u32).collect(),
+        ))
     }
 }
 

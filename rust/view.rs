@@ -106,13 +106,13 @@ impl View {
                 ranges.sort_unstable();
                 Selection::from_ranges(&ranges)
             }
-            _ => Selection::Rows(
+            _ => Selection::Rows(Arc::new(
                 self.rows
                     .iter()
                     .filter(|&r| keys.matches(col, r))
                     .map(|r| r as u32)
                     .collect(),
-            ),
+            )),
         };
         Ok(self.with_rows(rows))
     }

@@ -121,6 +121,13 @@ class SeriesModel:
         row = self._sorted(sort_by)[-1]
         return tuple(row.get(f) for f in self.value_fields)
 
+    def at(self, **coords: Any) -> tuple:
+        """The last row whose key equals ``coords`` exactly."""
+        found = [r for r in self.rows if all(r[a] == v for a, v in coords.items())]
+        if not found:
+            raise KeyError(coords)
+        return tuple(found[-1].get(f) for f in self.value_fields)
+
     def one(self) -> tuple:
         if len(self.rows) != 1:
             raise ValueError(f"Expected exactly one item, found {len(self.rows)}.")

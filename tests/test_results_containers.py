@@ -14,6 +14,7 @@ semantics_model.use_stand_in_if_native_missing()
 from modularml.results import (  # noqa: E402
     EvalResults,
     ExperimentRun,
+    LossRecord,
     PhaseExecutionMeta,
     PhaseGroupExecutionMeta,
     PhaseGroupResults,
@@ -78,6 +79,30 @@ class TestPhaseGroupResults:
         group.add_result(PhaseGroupResults("again", [TrainResults(label="train")]))
         with pytest.raises(ValueError, match="Duplicate phase label 'train'"):
             group.flatten()
+
+
+def test_group_to_polars_tags_each_phase(group):
+    group["train"].log_metric("train_loss", 0.5, 0, 0)
+    group["inner"]["test"].log_losses(None, 0, [LossRecord("mse", node_label="A", auxiliary=0.25)])
+    frame = group.to_polars()
+    assert frame.columns == [
+        "phase",
+        "record",
+        "node",
+        "name",
+        "component",
+        "epoch",
+        "batch",
+        "value",
+    ]
+    assert frame.rows() == [
+        ("train", "metric", None, "train_loss", None, 0, 0, 0.5),
+        ("test", "loss", "A", "mse", "auxiliary", None, 0, 0.25),
+    ]
+    empty = PhaseGroupResults("empty").to_polars()
+    assert empty.height == 0
+    assert empty.columns == frame.columns
+    assert empty.dtypes == frame.dtypes
 
 
 class TestExperimentRun:

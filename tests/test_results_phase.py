@@ -246,6 +246,14 @@ class TestWrites:
         assert len(results.losses("B")) == 0
         assert results.loss_nodes() == ["A"]
 
+    def test_log_losses_refuses_non_scalar_components_and_keeps_the_table(self):
+        results = PhaseResults(label="p")
+        with pytest.raises(TypeError, match="auxiliary must be a scalar"):
+            results.log_losses(0, 0, [LossRecord("mse", node_label="A", auxiliary=torch.ones(2))])
+        with pytest.raises(TypeError, match="trainable must be a real number"):
+            results.log_losses(0, 0, [LossRecord("mse", node_label="A", trainable="0.5")])
+        assert len(results.losses("A")) == 0
+
     def test_losses_accepts_a_node_object(self):
         results = PhaseResults(label="p")
         results.log_losses(0, 0, [LossRecord("mse", node_label="A", trainable=1.0)])
@@ -466,3 +474,55 @@ class TestRecordingModes:
         assert results.execution_contexts().values() == contexts[:2]
         assert [t.item() for t in results.tensors("M", "outputs").values()] == [0.0, 0.0]
         assert repr(results) == "TrainResults(label='t', epochs=1)"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_device_tensors_are_read_and_converted():
+    device = torch.device("cuda")
+    results = EvalResults(label="e")
+    results.log_metric("m", torch.tensor(0.5, device=device), 0)
+    results.add_callback_result(
+        bound(
+            MetricResult(metric_name="r", metric_value=torch.tensor([2.0], device=device)), epoch=0
+        )
+    )
+    results.log_losses(
+        0, 0, [LossRecord("mse", node_label="M", auxiliary=torch.tensor(0.25, device=device))]
+    )
+    for batch in range(2):
+        results.add_execution_context(FakeContext(0, batch, {"M": torch.ones(3, 1, device=device)}))
+    assert [e.value for e in results.metrics().values()] == [0.5, 2.0]
+    assert results.aggregated_losses("M") == {"mse": 0.25}
+    stacked = results.stacked_tensors("M", "outputs")
+    assert stacked.device.type == "cuda" and stacked.shape == (6, 1)
+    assert isinstance(results.stacked_tensors("M", "outputs", fmt="np"), np.ndarray)
+    assert all(
+        isinstance(a, np.ndarray) for a in results.tensors("M", "outputs", fmt="np").values()
+    )
+
+
+class TestCopies:
+    def test_pickle_round_trip_keeps_every_table(self, train):
+        import pickle
+
+        restored = pickle.loads(pickle.dumps(train))
+        assert type(restored) is TrainResults
+        assert repr(restored) == repr(train)
+        assert restored.metrics().values() == train.metrics().values()
+        assert restored.losses("MLP").values() == train.losses("MLP").values()
+        assert restored.callbacks().keys() == train.callbacks().keys()
+        assert restored.artifacts().where(epoch=2).one().artifact == {"epoch": 2}
+        assert len(restored.execution_contexts()) == len(train.execution_contexts())
+        restored.log_metric("after", 1.0, 9)
+        assert "after" not in train.metric_names()
+
+    def test_deepcopy_is_independent(self):
+        import copy
+
+        results = EvalResults(label="e")
+        results.log_metric("m", 1.0, 0)
+        clone = copy.deepcopy(results)
+        clone.log_metric("m", 2.0, 1)
+        assert len(results.metrics()) == 1
+        assert len(clone.metrics()) == 2
+        assert repr(clone) == "EvalResults(label='e', batches=0)"

@@ -75,6 +75,12 @@ class TestLossRecord:
         with pytest.raises(TypeError):
             records[0] + 1.0  # noqa: B018
 
+    def test_as_dict_and_merge_with(self):
+        a = LossRecord("l", node_label="A", trainable=1.0)
+        assert a.as_dict() == {"label": "l", "node_label": "A", "trainable": 1.0, "auxiliary": None}
+        merged = a.merge_with(LossRecord("l", auxiliary=2.0), LossRecord("l", trainable=3.0))
+        assert merged == LossRecord("l", "A", 4.0, 2.0)
+
     def test_to_float_rejects_multi_element_tensors(self):
         with pytest.raises(TypeError, match="trainable must be a scalar"):
             LossRecord("l", trainable=torch.ones(3)).to_float()

@@ -88,6 +88,12 @@ class TestWhere:
         ):
             metrics.where(node="MLP")
 
+    def test_a_coordinate_of_the_wrong_type_names_the_column(self, metrics):
+        with pytest.raises(TypeError, match="Axis 'epoch' holds int values; got str '1'"):
+            metrics.where(epoch="1")
+        with pytest.raises(TypeError, match="Axis 'name' holds str values; got int 1"):
+            metrics.where(name=[None, 1])
+
     def test_select_returns_the_elements(self, metrics):
         assert metrics.select(name="val_loss", epoch=1) == [MetricEntry("val_loss", 0.5, 1, None)]
 
@@ -419,3 +425,4 @@ def test_loss_components_sum_present_values(results):
     assert losses.where(label="l1").trainable == 0.0
     assert losses.where(epoch=0).trainable == pytest.approx(0 + 1 + 2 + 3)
     assert results.losses("nobody").trainable == 0.0
+    assert losses.to_float() is losses

@@ -35,3 +35,10 @@ def tidy_frame(metrics_stream: Any, losses_stream: Any) -> pl.DataFrame:
         for frame in (metrics, losses)
     ]
     return pl.concat(frames, how="vertical")
+
+
+def empty_frame() -> pl.DataFrame:
+    """A frame with no rows and the columns and dtypes of `tidy_frame`."""
+    text, index = pl.String, pl.Int64
+    dtypes = [text, text, text, text, index, index, pl.Float64]
+    return pl.DataFrame(schema=dict(zip(COLUMNS, dtypes, strict=True)))

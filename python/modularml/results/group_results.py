@@ -121,6 +121,24 @@ class PhaseGroupResults:
                 flat[label] = result
         return flat
 
+    def to_polars(self) -> Any:
+        """Every phase's scalar records in one frame, with a leading ``phase`` column.
+
+        The other columns are those of `PhaseResults.to_polars`; phases come in
+        execution order.
+        """
+        import polars as pl
+
+        from modularml.results._tidy import COLUMNS, empty_frame
+
+        frames = [
+            result.to_polars().select(pl.lit(label).alias("phase"), *COLUMNS)
+            for label, result in self.flatten().items()
+        ]
+        if not frames:
+            return empty_frame().select(pl.lit(None, dtype=pl.String).alias("phase"), *COLUMNS)
+        return pl.concat(frames, how="vertical")
+
     def __repr__(self) -> str:
         children = ", ".join(f"{k!r}: {type(v).__name__}" for k, v in self._results.items())
         return f"PhaseGroupResults(label={self.label!r}, results={{{children}}})"

@@ -27,6 +27,21 @@ from modularml.results.typed_series import (
     TensorDataSeries,
 )
 
+_TABLES = {
+    "metrics": METRICS_SCHEMA,
+    "losses": LOSSES_SCHEMA,
+    "callbacks": CALLBACKS_SCHEMA,
+    "artifacts": ARTIFACTS_SCHEMA,
+    "executions": EXECUTIONS_SCHEMA,
+}
+
+
+def _new_table(schema: dict[str, str], columns: dict[str, list[Any]] | None) -> Any:
+    table = _store.Table(list(schema.items()))
+    if columns:
+        table.extend(columns)
+    return table
+
 
 def _node_label(node: Any) -> str:
     label = getattr(node, "label", node)
@@ -68,13 +83,31 @@ class PhaseResults:
         self.label = label
         # Python objects live here; native tables hold their integer handles
         self._objects: list[Any] = []
-        self._metrics = _store.Table(list(METRICS_SCHEMA.items()))
-        self._losses = _store.Table(list(LOSSES_SCHEMA.items()))
-        self._callbacks = _store.Table(list(CALLBACKS_SCHEMA.items()))
-        self._artifacts = _store.Table(list(ARTIFACTS_SCHEMA.items()))
-        self._executions = _store.Table(list(EXECUTIONS_SCHEMA.items()))
+        self._open_tables({})
+
+    def _open_tables(self, columns: dict[str, dict[str, list[Any]]]) -> None:
+        """Create the five tables, filled with ``columns`` (table name -> column lists)."""
+        tables = {name: _new_table(schema, columns.get(name)) for name, schema in _TABLES.items()}
+        self._metrics = tables["metrics"]
+        self._losses = tables["losses"]
+        self._callbacks = tables["callbacks"]
+        self._artifacts = tables["artifacts"]
+        self._executions = tables["executions"]
         self._append_metric = self._metrics.append
         self._tensor_cache: dict[tuple, tuple[list[Any], Any]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the native tables do not pickle: keep their columns as lists
+        tables = {}
+        for name in _TABLES:
+            view = getattr(self, f"_{name}").view()
+            tables[name] = {column: view.column(column) for column in view.columns}
+        return {"label": self.label, "objects": self._objects, "tables": tables}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.label = state["label"]
+        self._objects = state["objects"]
+        self._open_tables(state["tables"])
 
     def __repr__(self) -> str:
         return (
@@ -239,8 +272,12 @@ class PhaseResults:
 
     def losses(self, node: Any) -> LossDataSeries:
         """Losses of one node (label or node object), keyed by ``(epoch, batch, label)``."""
-        view = self._losses.view().where_in("node", [_node_label(node)])
-        return LossDataSeries(view, ("epoch", "batch", "label"), self._objects)
+        return LossDataSeries(
+            self._losses.view(),
+            ("epoch", "batch", "label"),
+            self._objects,
+            filters=[("node", [_node_label(node)])],
+        )
 
     def loss_nodes(self) -> list[str]:
         """Labels of the nodes with recorded losses, in first-seen order."""

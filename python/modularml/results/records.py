@@ -50,6 +50,19 @@ class LossRecord:
         total = _sum_present([self.trainable, self.auxiliary])
         return 0 if total is None else total
 
+    def as_dict(self) -> dict[str, Any]:
+        """The four fields as a dict."""
+        return {
+            "label": self.label,
+            "node_label": self.node_label,
+            "trainable": self.trainable,
+            "auxiliary": self.auxiliary,
+        }
+
+    def merge_with(self, *others: LossRecord) -> LossRecord:
+        """`merge` of this record and ``others``."""
+        return LossRecord.merge(self, *others)
+
     def to_float(self) -> LossRecord:
         """Return a copy whose components are Python floats (or None)."""
         return LossRecord(

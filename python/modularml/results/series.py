@@ -3,7 +3,9 @@
 A series wraps a native ``View`` (``_inner``). Its ``axes`` are the view's key
 columns that queries address; the other columns hold values (floats) or ``obj``
 handles into ``_objects``, a Python list the series shares with its table.
-Every query makes one native call and wraps the result in the same class.
+Every query makes one native call and wraps the result in the same class;
+`where` filters are gathered and reach the store together, cheapest first,
+when the rows are first needed.
 """
 
 from __future__ import annotations
@@ -52,16 +54,45 @@ class AxisSeries:
     key twice keeps both rows; `at` and `data` return the last one.
     """
 
-    __slots__ = ("_inner", "axes", "_objects")
+    __slots__ = ("_source", "_filters", "_view", "axes", "_objects")
 
     _value_columns: ClassVar[tuple[str, ...]] = ("obj",)
     _schema: ClassVar[dict[str, str]] = {}
     _reducers: ClassVar[frozenset[str]] = frozenset({"first", "last"})
 
-    def __init__(self, inner: Any, axes: Sequence[str], objects: list[Any] | None = None) -> None:
-        self._inner = inner
+    def __init__(
+        self,
+        inner: Any,
+        axes: Sequence[str],
+        objects: list[Any] | None = None,
+        *,
+        filters: Sequence[tuple[str, list[Any]]] = (),
+    ) -> None:
+        self._source = inner
+        # (column, allowed values) still to apply to the source, so that chained
+        # `where` calls reach the store together and in a cheap order
+        self._filters = tuple(filters)
+        self._view = None if self._filters else inner
         self.axes: tuple[str, ...] = tuple(axes)
         self._objects: list[Any] = objects if objects is not None else []
+
+    @property
+    def _inner(self) -> Any:
+        """The native View of the series' rows (filters applied on first use)."""
+        if self._view is None:
+            view = self._source
+            for column, values in sorted(self._filters, key=self._filter_cost):
+                view = view.where_in(column, values)
+            self._view = view
+        return self._view
+
+    def _filter_cost(self, item: tuple[str, list[Any]]) -> int:
+        # one epoch or batch value selects few rows through the store's index;
+        # string codes come next; wide integer memberships last
+        column, values = item
+        if self._schema.get(column) == "int":
+            return 0 if len(values) == 1 else 2
+        return 1
 
     # ----------------------------------------------------------- subclass hooks
 
@@ -82,6 +113,16 @@ class AxisSeries:
     def _check_axis(self, axis: str) -> None:
         if axis not in self.axes:
             raise KeyError(f"Unknown axis {axis!r}. Available: {self.axes}")
+
+    def _check_values(self, axis: str, values: list[Any]) -> None:
+        # fail at the `where` call, not at the first use of the (lazy) result
+        expected = {"int": int, "str": str}.get(self._schema.get(axis, ""))
+        for value in values:
+            if expected is not None and value is not None and not isinstance(value, expected):
+                raise TypeError(
+                    f"Axis {axis!r} holds {expected.__name__} values; "
+                    f"got {type(value).__name__} {value!r}."
+                )
 
     def _value_at(self, position: int) -> Any:
         return self._materialize(self._inner.take([position]))[0]
@@ -153,10 +194,20 @@ class AxisSeries:
         Raises:
             KeyError: A coordinate names an unknown axis.
         """
-        view = self._inner
-        for axis, spec in coords.items():
+        for axis in coords:
             self._check_axis(axis)
-            view = view.where_in(axis, _allowed_values(view, axis, spec))
+        plain = [(a, _allowed_values(None, a, s)) for a, s in coords.items() if not callable(s)]
+        for axis, values in plain:
+            self._check_values(axis, values)
+        series = type(self)(
+            self._source, self.axes, self._objects, filters=self._filters + tuple(plain)
+        )
+        predicates = {a: s for a, s in coords.items() if callable(s)}
+        if not predicates:
+            return series
+        view = series._inner
+        for axis, predicate in predicates.items():
+            view = view.where_in(axis, _allowed_values(view, axis, predicate))
         return self._derive(view, self.axes)
 
     def select(self, **coords: Any) -> list[Any]:

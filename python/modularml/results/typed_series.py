@@ -80,6 +80,10 @@ class LossDataSeries(AxisSeries):
         (total,) = self._inner.collapse([], "sum").column(component)
         return 0.0 if total is None else float(total)
 
+    def to_float(self) -> LossDataSeries:
+        """``self``: stored loss components are floats already."""
+        return self
+
     @property
     def trainable(self) -> float:
         """Sum of the trainable parts that are not None (0.0 if none)."""
