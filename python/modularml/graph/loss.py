@@ -159,14 +159,21 @@ class AppliedLoss:
         )
 
     def compute(self, exec_ctx: Any) -> torch.Tensor:
-        """The weighted loss value (a 0-d tensor) for one step's execution context."""
+        """The weighted loss value (a 0-d tensor) for one step's execution context.
+
+        Inputs of a lower rank than the first are viewed with its shape (singleton axes
+        inserted: `(B, 1)` targets against `(B, 1, 1)` outputs); element counts must match.
+        """
         fn = self._fn or self._bind()
-        values = [exec_ctx.domain_data(node, domain) for _, node, domain in self._specs]
-        first = values[0]
-        for i in range(1, len(values)):  # align ranks: (B,1) targets vs (B,1,1) outputs
-            v = values[i]
-            if v.shape != first.shape and v.numel() == first.numel():
-                values[i] = v.view(first.shape) if v.is_contiguous() else v.reshape(first.shape)
+        first = None
+        values = []
+        for _, node, domain in self._specs:
+            v = exec_ctx.domain_data(node, domain)
+            if first is None:
+                first = v
+            elif v.dim() != first.dim():
+                v = v.view_as(first) if v.is_contiguous() else v.reshape(first.shape)
+            values.append(v)
         if self._keywords:
             raw = fn(**{key: v for (key, _, _), v in zip(self._specs, values, strict=True)})
         else:

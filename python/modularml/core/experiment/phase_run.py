@@ -45,6 +45,7 @@ class StepLog:
     ) -> None:
         self._results = results
         self._record = record
+
         self._log_train_loss = log_train_loss
         self._max = max_pending
         self._steps: list[tuple[Any, Any, list[Any], float, Any]] = []

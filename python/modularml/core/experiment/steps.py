@@ -90,13 +90,12 @@ class TrainStep:
     def __call__(self, exec_ctx: Any) -> list[float]:
         self._zero_grad()
         self._forward(exec_ctx)
-        values = [compute(exec_ctx) for compute in self._compute]
-        if len(values) == 1:
-            total = values[0]
+        if len(self._compute) == 1:
+            total = self._compute[0](exec_ctx)
             total.backward()
             self._step()
             return [total.item()]
-        stacked = torch.stack(values)
+        stacked = torch.stack([compute(exec_ctx) for compute in self._compute])
         stacked.sum().backward()
         self._step()
         return stacked.detach().tolist()
