@@ -13,8 +13,36 @@ from modularml._version import __version__, check_native_version
 
 check_native_version()
 
-# public name -> module that defines it (filled in as the front end lands)
-_EXPORTS: dict[str, str] = {}
+# public name -> module that defines it; imported on first attribute access
+_EXPORTS: dict[str, str] = {
+    "AppliedLoss": "modularml.graph.loss",
+    "Loss": "modularml.graph.loss",
+    "ModelGraph": "modularml.graph.model_graph",
+    "ModelNode": "modularml.graph.model_node",
+    "Optimizer": "modularml.graph.optimizer",
+    "FeatureSet": "modularml.data.featureset",
+    "FeatureSetView": "modularml.data.featureset",
+    "FeatureSetReference": "modularml.data.reference",
+    "Experiment": "modularml.core.experiment.experiment",
+    "ExperimentContext": "modularml.core.experiment.context",
+    "EmptyExperimentContextError": "modularml.core.experiment.context",
+    "NodeNotFoundError": "modularml.core.experiment.context",
+    "ExecutionContext": "modularml.core.experiment.execution_context",
+    "InputBinding": "modularml.core.experiment.phases.phase",
+    "TrainPhase": "modularml.core.experiment.phases.train_phase",
+    "EvalPhase": "modularml.core.experiment.phases.eval_phase",
+    "FitPhase": "modularml.core.experiment.phases.fit_phase",
+    "PhaseGroup": "modularml.core.experiment.phases.phase_group",
+    "ResultRecording": "modularml.results",
+    "ResultsConfig": "modularml.results",
+    "TrainResults": "modularml.results",
+    "EvalResults": "modularml.results",
+    "FitResults": "modularml.results",
+    "PhaseGroupResults": "modularml.results",
+    "ExperimentRun": "modularml.results",
+    "EarlyStopping": "modularml.callbacks",
+    "EvalLossMetric": "modularml.callbacks",
+}
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
 

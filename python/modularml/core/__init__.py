@@ -1,0 +1,1 @@
+"""Core building blocks: the experiment, its phases, context and callbacks."""

@@ -1,0 +1,1 @@
+"""Experiments, phases, the execution loop and the active context."""

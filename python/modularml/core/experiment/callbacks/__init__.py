@@ -1,0 +1,1 @@
+"""The phase-callback base class and its dispatcher."""

@@ -1,0 +1,112 @@
+"""The one hook dispatcher: calls overridden hooks in order, scopes and stores what they return."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from modularml.core.experiment.callbacks.callback import HOOKS, Callback
+
+
+def overrides(callback: Callback, hook: str) -> bool:
+    """True when the callback's class defines `hook` other than as the base no-op."""
+    return getattr(type(callback), hook) is not getattr(Callback, hook)
+
+
+def sort_callbacks(callbacks: Sequence[Callback]) -> list[Callback]:
+    """Validate types and unique labels; order by `execution_order` (stable)."""
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise TypeError(f"Callbacks must be Callback instances, got {type(cb).__name__}.")
+    labels = [cb.label for cb in callbacks]
+    dupes = sorted({lb for lb in labels if labels.count(lb) > 1})
+    if dupes:
+        raise ValueError(f"Multiple Callbacks have the same label: {dupes}")
+    return sorted(callbacks, key=lambda cb: cb.execution_order)
+
+
+def _scope(hook: str, exec_ctx: Any) -> tuple[int | None, int | None, str | None]:
+    """(epoch_idx, batch_idx, edge) a hook's result is stored under."""
+    edge = "start" if hook.endswith("_start") else ("end" if hook.endswith("_end") else None)
+    if exec_ctx is None or hook.startswith("on_phase"):
+        return None, None, edge
+    batch = None if hook.startswith("on_epoch") else exec_ctx.batch_idx
+    return exec_ctx.epoch_idx, batch, edge
+
+
+class HookDispatcher:
+    """Runs one phase's callbacks. Built once per phase run.
+
+    Which hooks each callback overrides is found here, once; a hook nobody overrides costs
+    one dict lookup. A hook that raises gets a note naming the callback and hook and
+    propagates; the loop then calls `exception()`, which gives every callback's
+    `on_exception` the real exception.
+    """
+
+    def __init__(
+        self, callbacks: Sequence[Callback], *, experiment: Any, phase: Any, results: Any
+    ) -> None:
+        self._callbacks = {h: [cb for cb in callbacks if overrides(cb, h)] for h in HOOKS}
+        self._experiment = experiment
+        self._phase = phase
+        self._results = results
+        # called before any callback runs, so hooks see every step logged so far
+        self.before: Callable[[], None] | None = None
+
+    def call(self, hook: str, exec_ctx: Any = None) -> None:
+        """Run `hook` on every callback that overrides it, storing non-None returns."""
+        callbacks = self._callbacks[hook]
+        if not callbacks:
+            return
+        if self.before is not None:
+            self.before()
+        kwargs = {"experiment": self._experiment, "phase": self._phase, "results": self._results}
+        if not hook.startswith("on_phase"):
+            kwargs["exec_ctx"] = exec_ctx
+        for cb in callbacks:
+            try:
+                returned = getattr(cb, hook)(**kwargs)
+            except BaseException as e:
+                e.add_note(f"in callback {cb.label!r}.{hook}")
+                raise
+            if returned is not None:
+                self._store(cb, hook, returned, exec_ctx)
+
+    def exception(self, exception: BaseException, exec_ctx: Any) -> None:
+        """Give every callback's `on_exception` the exception; never raises over it.
+
+        If an `on_exception` itself raises, that failure is added as a note to the original
+        exception and the remaining callbacks still run.
+        """
+        kwargs = {"experiment": self._experiment, "phase": self._phase, "exec_ctx": exec_ctx,
+                  "exception": exception, "results": self._results}
+        if self.before is not None and self._callbacks["on_exception"]:
+            try:
+                self.before()
+            except Exception as err:
+                exception.add_note(f"flushing results also raised {type(err).__name__}: {err}")
+        for cb in self._callbacks["on_exception"]:
+            try:
+                returned = cb.on_exception(**kwargs)
+                if returned is not None:
+                    self._store(cb, "on_exception", returned, exec_ctx)
+            except Exception as err:  # keep the original exception the one that propagates
+                exception.add_note(
+                    f"callback {cb.label!r}.on_exception also raised {type(err).__name__}: {err}"
+                )
+
+    def _store(self, callback: Callback, hook: str, returned: Any, exec_ctx: Any) -> None:
+        if self._results is None:
+            return
+        from modularml.results import CallbackResult, PayloadResult
+
+        result = returned if isinstance(returned, CallbackResult) else PayloadResult(payload=returned)
+        epoch_idx, batch_idx, edge = _scope(hook, exec_ctx)
+        result.bind_scope(
+            callback_label=callback.label,
+            phase_label=self._phase.label,
+            epoch_idx=epoch_idx,
+            batch_idx=batch_idx,
+            edge=edge,
+        )
+        self._results.add_callback_result(result)

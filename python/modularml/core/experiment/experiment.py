@@ -1,0 +1,222 @@
+"""Experiment: runs phases and groups against the active context's graph, keeps the history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from modularml.core.experiment.context import ExperimentContext
+from modularml.core.experiment.loop import run_phase
+from modularml.core.experiment.phase_run import build_phase_run
+from modularml.core.experiment.phases.phase import ExperimentPhase
+from modularml.core.experiment.phases.phase_group import PhaseGroup
+
+
+class Experiment:
+    """An experiment over the nodes and graph of one `ExperimentContext`.
+
+    `Experiment(label)` creates a new, empty context and makes it active (create nodes
+    after it); `Experiment.from_active_context(label)` adopts the active context with the
+    nodes already created in it (the seed's order).
+
+    Args:
+        label: experiment label (also the label of its execution plan).
+        results_config: a `ResultsConfig` (default: everything in memory).
+        callbacks: experiment-level callbacks (kept for configuration; phase callbacks are
+            attached to phases).
+        registration_policy: the new context's policy for duplicate node labels.
+    """
+
+    def __init__(
+        self,
+        label: str,
+        results_config: Any = None,
+        callbacks: Sequence[Any] | None = None,
+        *,
+        registration_policy: str | None = None,
+        ctx: ExperimentContext | None = None,
+    ) -> None:
+        from modularml.results import ResultsConfig
+
+        self.label = label
+        self._ctx = ctx if ctx is not None else ExperimentContext(registration_policy)
+        self._ctx.make_active()
+        self._ctx.bind_experiment(self)
+        self.results_config = results_config if results_config is not None else ResultsConfig()
+        self.callbacks = list(callbacks or [])
+        self.execution_plan = PhaseGroup(label)
+        self._history: list[Any] = []
+
+    @classmethod
+    def from_active_context(
+        cls,
+        label: str,
+        results_config: Any = None,
+        callbacks: Sequence[Any] | None = None,
+        *,
+        overwrite: bool = False,
+    ) -> Experiment:
+        """Bind a new Experiment to the active context, keeping its registered nodes.
+
+        Raises `ValueError` if that context already belongs to an Experiment, unless
+        `overwrite=True`, which resets the model graph (fresh weights and optimizer).
+        """
+        ctx = ExperimentContext.get_active()
+        if ctx.experiment is not None:
+            if not overwrite:
+                raise ValueError(
+                    f"The active context already belongs to Experiment {ctx.experiment.label!r}; "
+                    "pass overwrite=True to replace it."
+                )
+            if ctx.model_graph is not None:
+                ctx.model_graph.reset_state()
+        return cls(label, results_config, callbacks, ctx=ctx)
+
+    def __repr__(self) -> str:
+        return f"Experiment(label={self.label!r}, runs={len(self._history)})"
+
+    # -- properties ------------------------------------------------------------------------
+    @property
+    def ctx(self) -> ExperimentContext:
+        return self._ctx
+
+    @property
+    def model_graph(self) -> Any:
+        return self._ctx.model_graph
+
+    @property
+    def history(self) -> list[Any]:
+        """The ExperimentRuns so far (a copy), failed runs included."""
+        return list(self._history)
+
+    @property
+    def last_run(self) -> Any:
+        return self._history[-1] if self._history else None
+
+    # -- running ---------------------------------------------------------------------------
+    def run_phase(self, phase: ExperimentPhase, **display: Any) -> Any:
+        """Run one phase, record an ExperimentRun and return the phase's results.
+
+        A failed phase is recorded with status "failed" and its partial results, then its
+        exception propagates. Display option: `show_progress` (bool).
+        """
+        results, meta, error = self._execute(phase, **display)
+        self._append_run(phase.label, meta, results)
+        if error is not None:
+            raise error
+        return results
+
+    def run_group(self, group: PhaseGroup, **display: Any) -> Any:
+        """Run a group's phases and subgroups in order as one ExperimentRun."""
+        results, meta, error = self._execute_group(group, **display)
+        self._append_run(group.label, meta, results)
+        if error is not None:
+            raise error
+        return results
+
+    def run(self, **display: Any) -> list[Any]:
+        """Run every top-level item of the execution plan; one history entry each."""
+        out = []
+        for item in self.execution_plan.all:
+            runner = self.run_group if isinstance(item, PhaseGroup) else self.run_phase
+            out.append(runner(item, **display))
+        return out
+
+    def preview_phase(self, phase: ExperimentPhase, **display: Any) -> Any:
+        """Run a phase and return its results, leaving no trace.
+
+        Nothing is added to the history, and the model weights, modes, frozen flags and
+        optimizer state are restored afterwards, also when the phase raises. Only model
+        and optimizer state are snapshot (and only when the phase can change them).
+        """
+        display.setdefault("show_progress", False)
+        with self._restoring_state(phase.mutates_state):
+            results, _meta, error = self._execute(phase, **display)
+        if error is not None:
+            raise error
+        return results
+
+    @contextmanager
+    def _restoring_state(self, needed: bool) -> Iterator[None]:
+        graph = self.model_graph
+        snapshot = graph.snapshot() if needed and graph is not None else None
+        try:
+            yield
+        finally:
+            if snapshot is not None:
+                graph.restore(snapshot)
+
+    # -- internals ---------------------------------------------------------------------------
+    def _execute(
+        self, phase: ExperimentPhase, **display: Any
+    ) -> tuple[Any, Any, BaseException | None]:
+        from modularml.results import PhaseExecutionMeta
+
+        show_progress = _show_progress(display)
+        if not isinstance(phase, ExperimentPhase):
+            raise TypeError(f"Expected a phase, got {type(phase).__name__}.")
+        results = phase.make_results()
+        meta = PhaseExecutionMeta(label=phase.label, started_at=datetime.now())
+        error: BaseException | None = None
+        try:
+            run = build_phase_run(self, phase, results, show_progress=show_progress)
+            meta.status = run_phase(run)
+        except BaseException as e:  # recorded as failed, re-raised by the caller
+            meta.status, error = "failed", e
+        meta.ended_at = datetime.now()
+        return results, meta, error
+
+    def _execute_group(
+        self, group: PhaseGroup, **display: Any
+    ) -> tuple[Any, Any, BaseException | None]:
+        from modularml.results import PhaseGroupExecutionMeta, PhaseGroupResults
+
+        results = PhaseGroupResults(label=group.label)
+        meta = PhaseGroupExecutionMeta(label=group.label, started_at=datetime.now())
+        error: BaseException | None = None
+        for item in group.all:
+            if isinstance(item, PhaseGroup):
+                child, child_meta, error = self._execute_group(item, **display)
+            else:
+                child, child_meta, error = self._execute(item, **display)
+            results.add_result(child)
+            meta.add_child(child_meta)
+            if error is not None:
+                break
+        meta.ended_at = datetime.now()
+        return results, meta, error
+
+    def _append_run(self, label: str, meta: Any, results: Any) -> None:
+        from modularml.results import ExperimentRun
+
+        status = getattr(meta, "status", None) or _group_status(meta)
+        self._history.append(ExperimentRun(
+            label=label, status=status, started_at=meta.started_at, ended_at=meta.ended_at,
+            results=results, execution_meta=meta,
+        ))
+
+
+# the reference's display options, accepted so its calls keep working
+_PROGRESS_ALIASES = ("show_training_progress", "show_eval_progress")
+_IGNORED_DISPLAY = ("show_sampler_progress", "persist_progress", "persist_epoch_progress",
+                    "val_loss_metric")
+
+
+def _show_progress(display: dict[str, Any]) -> bool | None:
+    """The one display option, `show_progress` (or a reference alias of it)."""
+    unknown = set(display) - {"show_progress", *_PROGRESS_ALIASES, *_IGNORED_DISPLAY}
+    if unknown:
+        raise TypeError(f"Unknown display options {sorted(unknown)}; use show_progress=bool.")
+    for key in ("show_progress", *_PROGRESS_ALIASES):
+        if display.get(key) is not None:
+            return bool(display[key])
+    return None
+
+
+def _group_status(meta: Any) -> str:
+    statuses = [m.status for m in meta.flatten().values()]
+    if "failed" in statuses:
+        return "failed"
+    return "stopped" if "stopped" in statuses else "completed"

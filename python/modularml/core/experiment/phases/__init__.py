@@ -1,0 +1,1 @@
+"""TrainPhase, EvalPhase, FitPhase and PhaseGroup."""

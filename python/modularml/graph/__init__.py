@@ -1,0 +1,1 @@
+"""Model nodes, the model graph, optimizers and losses."""
