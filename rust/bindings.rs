@@ -10,6 +10,7 @@ impl From<StoreError> for PyErr {
     fn from(err: StoreError) -> PyErr {
         match err {
             StoreError::UnknownCode { .. } => PyKeyError::new_err(err.to_string()),
+            _ => crate::disk_bindings::to_py_err(err),
         }
     }
 }
@@ -45,5 +46,6 @@ impl PyStringDict {
 fn _store(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", crate::VERSION)?;
     m.add_class::<PyStringDict>()?;
+    crate::disk_bindings::register(m)?;
     Ok(())
 }

@@ -4,9 +4,11 @@
 //! `cargo test`. `bindings` is the only module that talks to Python.
 
 pub mod dict;
+pub mod disk;
 pub mod error;
 
 mod bindings;
+mod disk_bindings;
 
 pub use dict::StringDict;
 pub use error::{StoreError, StoreResult};
