@@ -7,6 +7,7 @@
 
 use super::batch::{Column, ColumnBatch, ColumnData, ColumnType, Schema};
 use std::collections::HashMap;
+use std::ops::Range;
 
 /// Why a payload did not decode.
 pub type DecodeError = String;
@@ -37,21 +38,37 @@ pub fn decode_schema(payload: &[u8]) -> Result<Schema, DecodeError> {
 
 /// Encodes every column of `batch` (assumed checked against its schema).
 pub fn encode_batch(batch: &ColumnBatch, out: &mut Vec<u8>) {
-    out.extend_from_slice(&(batch.num_rows() as u32).to_le_bytes());
+    encode_rows(batch, 0..batch.num_rows(), out);
+}
+
+/// Encodes rows `rows` of every column of `batch`.
+pub fn encode_rows(batch: &ColumnBatch, rows: Range<usize>, out: &mut Vec<u8>) {
+    out.extend_from_slice(&(rows.len() as u32).to_le_bytes());
     out.extend_from_slice(&(batch.columns.len() as u16).to_le_bytes());
     for column in &batch.columns {
         out.push(column.data.kind().tag());
         match &column.data {
-            ColumnData::Str(values) => encode_strings(values, out),
-            ColumnData::Int(values) => encode_nullable(values, |v| v.to_le_bytes(), out),
-            ColumnData::F64(values) => values
-                .iter()
-                .for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
-            ColumnData::F64Opt(values) => encode_nullable(values, |v| v.to_le_bytes(), out),
-            ColumnData::Obj(values) => values
-                .iter()
-                .for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
+            ColumnData::Str(values) => encode_strings(&values[rows.clone()], out),
+            ColumnData::Int(values) => {
+                encode_nullable(&values[rows.clone()], i64::to_le_bytes, out)
+            }
+            ColumnData::F64(values) => encode_fixed(&values[rows.clone()], f64::to_le_bytes, out),
+            ColumnData::F64Opt(values) => {
+                encode_nullable(&values[rows.clone()], f64::to_le_bytes, out)
+            }
+            ColumnData::Obj(values) => encode_fixed(&values[rows.clone()], u32::to_le_bytes, out),
         }
+    }
+}
+
+fn encode_fixed<T: Copy, const N: usize>(
+    values: &[T],
+    to_bytes: fn(T) -> [u8; N],
+    out: &mut Vec<u8>,
+) {
+    out.reserve(values.len() * N);
+    for &value in values {
+        out.extend_from_slice(&to_bytes(value));
     }
 }
 
@@ -91,7 +108,7 @@ fn code_width(len: usize) -> usize {
 
 fn encode_nullable<T: Copy + Default, const N: usize>(
     values: &[Option<T>],
-    to_bytes: impl Fn(T) -> [u8; N],
+    to_bytes: fn(T) -> [u8; N],
     out: &mut Vec<u8>,
 ) {
     if values.iter().all(Option::is_some) {
@@ -106,6 +123,7 @@ fn encode_nullable<T: Copy + Default, const N: usize>(
         }
         out.extend_from_slice(&bitmap);
     }
+    out.reserve(values.len() * N);
     for value in values {
         out.extend_from_slice(&to_bytes(value.unwrap_or_default()));
     }
