@@ -31,9 +31,9 @@ pub(crate) fn to_py_err(err: StoreError) -> PyErr {
         StoreError::Corrupt(_) | StoreError::CorruptRecord { .. } => {
             CorruptFileError::new_err(message)
         }
-        StoreError::InvalidBatch { .. } | StoreError::Closed { .. } => {
-            PyValueError::new_err(message)
-        }
+        StoreError::InvalidBatch { .. }
+        | StoreError::InvalidArgument { .. }
+        | StoreError::Closed { .. } => PyValueError::new_err(message),
         StoreError::UnknownRecord { .. } => PyIndexError::new_err(message),
         StoreError::UnknownCode { .. } => PyKeyError::new_err(message),
     }

@@ -43,6 +43,10 @@ pub enum StoreError {
     #[error("invalid batch: {reason}")]
     InvalidBatch { reason: String },
 
+    /// An argument outside what the format can hold.
+    #[error("invalid argument: {reason}")]
+    InvalidArgument { reason: String },
+
     /// An artifact id that the pack does not hold.
     #[error("unknown artifact record {id}; the pack holds {len} records")]
     UnknownRecord { id: u64, len: usize },

@@ -12,6 +12,7 @@ pub mod frame;
 pub mod log;
 pub mod manifest;
 pub mod pack;
+pub mod pack_reader;
 pub mod slug;
 
 pub use batch::{Column, ColumnBatch, ColumnData, ColumnType, Schema};
