@@ -1,10 +1,24 @@
 //! The Python face of the on-disk format (`rust/disk/`): table logs, Arrow IPC
 //! compaction, artifact packs, atomic manifests and path slugs.
+//!
+//! Each method converts its arguments, releases the GIL for the I/O, and
+//! converts the result. Errors become OSError subclasses (I/O, corruption) or
+//! ValueError / TypeError / IndexError (bad arguments) in `to_py_err`.
+
+use std::path::PathBuf;
+use std::sync::{Mutex, RwLock};
 
 use pyo3::create_exception;
-use pyo3::exceptions::{PyIndexError, PyKeyError, PyOSError, PyValueError};
+use pyo3::exceptions::{PyIndexError, PyKeyError, PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
+use crate::disk::log::{read_log as read_log_file, TableLog};
+use crate::disk::pack::PackWriter;
+use crate::disk::pack_reader::PackReader;
+use crate::disk::{
+    compact, manifest, slug as slugs, Column, ColumnBatch, ColumnData, ColumnType, Schema,
+};
 use crate::error::StoreError;
 
 create_exception!(
@@ -19,6 +33,7 @@ pub(crate) fn to_py_err(err: StoreError) -> PyErr {
     let message = err.to_string();
     match err {
         StoreError::Io { source, path, .. } => match source.raw_os_error() {
+            // OSError(errno, ...) picks the subclass: FileNotFoundError, PermissionError, ...
             Some(errno) => PyOSError::new_err((errno, message, path.display().to_string())),
             None => PyOSError::new_err(message),
         },
@@ -39,7 +54,342 @@ pub(crate) fn to_py_err(err: StoreError) -> PyErr {
     }
 }
 
+fn parse_schema(schema: Vec<(String, String)>) -> PyResult<Schema> {
+    let parsed = schema
+        .into_iter()
+        .map(|(name, kind)| Ok((name, ColumnType::parse(&kind)?)));
+    parsed
+        .collect::<Result<Schema, StoreError>>()
+        .map_err(to_py_err)
+}
+
+/// `{name: list}` in schema order as a batch; missing or extra names are a ValueError.
+fn batch_from_dict(columns: &Bound<'_, PyDict>, schema: &Schema) -> PyResult<ColumnBatch> {
+    if columns.len() != schema.len() {
+        let names: Vec<&str> = schema.iter().map(|(name, _)| name.as_str()).collect();
+        return Err(PyValueError::new_err(format!(
+            "expected exactly the columns {names:?}, got {} columns",
+            columns.len()
+        )));
+    }
+    let mut batch = ColumnBatch::default();
+    for (name, kind) in schema {
+        let values = columns
+            .get_item(name)?
+            .ok_or_else(|| PyValueError::new_err(format!("missing column {name:?}")))?;
+        let data = column_from_list(&values, *kind).map_err(|e| {
+            let reason = e.value(columns.py()).to_string();
+            PyTypeError::new_err(format!("column {name:?} ({}): {reason}", kind.name()))
+        })?;
+        batch.columns.push(Column {
+            name: name.clone(),
+            data,
+        });
+    }
+    Ok(batch)
+}
+
+fn column_from_list(values: &Bound<'_, PyAny>, kind: ColumnType) -> PyResult<ColumnData> {
+    Ok(match kind {
+        ColumnType::Str => ColumnData::Str(values.extract()?),
+        ColumnType::Int => ColumnData::Int(values.extract()?),
+        ColumnType::F64 => ColumnData::F64(values.extract()?),
+        ColumnType::F64Opt => ColumnData::F64Opt(values.extract()?),
+        ColumnType::Obj => ColumnData::Obj(values.extract()?),
+    })
+}
+
+/// A batch as `{name: list}`, in column order.
+fn batch_to_dict<'py>(py: Python<'py>, batch: ColumnBatch) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    for column in batch.columns {
+        let list = match column.data {
+            ColumnData::Str(values) => strings_to_list(py, &values)?,
+            ColumnData::Int(values) => PyList::new(py, values)?,
+            ColumnData::F64(values) => PyList::new(py, values)?,
+            ColumnData::F64Opt(values) => PyList::new(py, values)?,
+            ColumnData::Obj(values) => PyList::new(py, values)?,
+        };
+        dict.set_item(column.name, list)?;
+    }
+    Ok(dict)
+}
+
+/// Repeated strings (axis labels) share one Python object: less memory, fewer allocations.
+fn strings_to_list<'py>(
+    py: Python<'py>,
+    values: &[Option<String>],
+) -> PyResult<Bound<'py, PyList>> {
+    let mut previous: Option<(&str, Bound<'py, PyString>)> = None;
+    let items = values.iter().map(|value| match value.as_deref() {
+        None => py.None().into_bound(py),
+        Some(text) => match &previous {
+            Some((last, object)) if *last == text => object.clone().into_any(),
+            _ => {
+                let object = PyString::new(py, text);
+                previous = Some((text, object.clone()));
+                object.into_any()
+            }
+        },
+    });
+    PyList::new(py, items.collect::<Vec<_>>())
+}
+
+/// Append log of one table; see `rust/disk/log.rs` for the format and the kill bound.
+#[pyclass(name = "TableLog", module = "modularml._store", frozen)]
+struct PyTableLog {
+    inner: RwLock<Option<TableLog>>,
+    path: PathBuf,
+}
+
+#[pymethods]
+impl PyTableLog {
+    #[new]
+    fn new(py: Python<'_>, path: PathBuf, schema: Vec<(String, String)>) -> PyResult<Self> {
+        let schema = parse_schema(schema)?;
+        let log = py
+            .detach(|| TableLog::open(&path, schema))
+            .map_err(to_py_err)?;
+        Ok(Self {
+            inner: RwLock::new(Some(log)),
+            path,
+        })
+    }
+
+    fn append(&self, py: Python<'_>, columns: &Bound<'_, PyDict>) -> PyResult<()> {
+        self.with_log(py, |log, _| Ok(log.schema().clone()))
+            .and_then(|schema| {
+                let batch = batch_from_dict(columns, &schema)?;
+                self.with_log(py, move |log, py| {
+                    py.detach(|| log.append(batch)).map_err(to_py_err)
+                })
+            })
+    }
+
+    #[pyo3(signature = (durable = true))]
+    fn flush(&self, py: Python<'_>, durable: bool) -> PyResult<()> {
+        self.with_log(py, |log, py| {
+            py.detach(|| log.flush(durable)).map_err(to_py_err)
+        })
+    }
+
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let taken = self.inner.write().map_err(|_| poisoned())?.take();
+        match taken {
+            Some(mut log) => py.detach(move || log.close()).map_err(to_py_err),
+            None => Ok(()),
+        }
+    }
+
+    #[getter]
+    fn path(&self) -> PathBuf {
+        self.path.clone()
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        _kind: &Bound<'_, PyAny>,
+        _value: &Bound<'_, PyAny>,
+        _traceback: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        self.close(py)
+    }
+}
+
+impl PyTableLog {
+    fn with_log<T>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&TableLog, Python<'_>) -> PyResult<T>,
+    ) -> PyResult<T> {
+        let guard = self.inner.read().map_err(|_| poisoned())?;
+        let log = guard.as_ref().ok_or_else(|| {
+            to_py_err(StoreError::Closed {
+                what: "table log",
+                path: self.path.clone(),
+            })
+        })?;
+        f(log, py)
+    }
+}
+
+fn poisoned() -> PyErr {
+    PyOSError::new_err("a previous call panicked while holding this object")
+}
+
+/// Every valid row of a log as `{name: list}`, and a message naming the first
+/// defect (file and byte offset) or None. Damage never raises; a missing file does.
+#[pyfunction]
+fn read_log<'py>(py: Python<'py>, path: PathBuf) -> PyResult<(Bound<'py, PyDict>, Option<String>)> {
+    let (batch, defect) = py.detach(|| read_log_file(&path)).map_err(to_py_err)?;
+    Ok((batch_to_dict(py, batch)?, defect.map(|d| d.to_string())))
+}
+
+/// Writes `{name: list}` (typed by `schema`) as an Arrow IPC file, atomically.
+#[pyfunction]
+fn write_ipc(
+    py: Python<'_>,
+    path: PathBuf,
+    columns: &Bound<'_, PyDict>,
+    schema: Vec<(String, String)>,
+) -> PyResult<()> {
+    let batch = batch_from_dict(columns, &parse_schema(schema)?)?;
+    batch.check(&batch.schema()).map_err(to_py_err)?;
+    py.detach(|| compact::write_ipc(&path, &batch))
+        .map_err(to_py_err)
+}
+
+/// Artifact pack writer; `put` copies the bytes into a queue and returns the record id.
+#[pyclass(name = "PackWriter", module = "modularml._store", frozen)]
+struct PyPackWriter {
+    inner: Mutex<Option<PackWriter>>,
+    path: PathBuf,
+}
+
+#[pymethods]
+impl PyPackWriter {
+    #[new]
+    fn new(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        let writer = py.detach(|| PackWriter::create(&path)).map_err(to_py_err)?;
+        Ok(Self {
+            inner: Mutex::new(Some(writer)),
+            path,
+        })
+    }
+
+    fn put(&self, data: &[u8], codec: &str) -> PyResult<u64> {
+        let mut guard = self.inner.lock().map_err(|_| poisoned())?;
+        let writer = guard.as_mut().ok_or_else(|| self.closed())?;
+        writer.put(data.to_vec(), codec).map_err(to_py_err)
+    }
+
+    #[pyo3(signature = (durable = true))]
+    fn flush(&self, py: Python<'_>, durable: bool) -> PyResult<()> {
+        py.detach(|| {
+            let guard = self.inner.lock().map_err(|_| poisoned())?;
+            let writer = guard.as_ref().ok_or_else(|| self.closed())?;
+            writer.flush(durable).map_err(to_py_err)
+        })
+    }
+
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let taken = self.inner.lock().map_err(|_| poisoned())?.take();
+        match taken {
+            Some(mut writer) => py.detach(move || writer.close()).map_err(to_py_err),
+            None => Ok(()),
+        }
+    }
+
+    fn __len__(&self) -> PyResult<usize> {
+        let guard = self.inner.lock().map_err(|_| poisoned())?;
+        Ok(guard.as_ref().map_or(0, |writer| writer.len() as usize))
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        _kind: &Bound<'_, PyAny>,
+        _value: &Bound<'_, PyAny>,
+        _traceback: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        self.close(py)
+    }
+}
+
+impl PyPackWriter {
+    fn closed(&self) -> PyErr {
+        to_py_err(StoreError::Closed {
+            what: "pack",
+            path: self.path.clone(),
+        })
+    }
+}
+
+/// Lazy, verified reader of an artifact pack.
+#[pyclass(name = "PackReader", module = "modularml._store", frozen)]
+struct PyPackReader {
+    inner: PackReader,
+}
+
+#[pymethods]
+impl PyPackReader {
+    #[new]
+    fn new(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        let inner = py.detach(|| PackReader::open(&path)).map_err(to_py_err)?;
+        Ok(Self { inner })
+    }
+
+    fn get<'py>(&self, py: Python<'py>, id: u64) -> PyResult<(Bound<'py, PyBytes>, String)> {
+        let (data, codec) = py.detach(|| self.inner.get(id)).map_err(to_py_err)?;
+        Ok((PyBytes::new(py, &data), codec))
+    }
+
+    fn ids(&self) -> Vec<u64> {
+        self.inner.ids()
+    }
+
+    fn verify(&self, py: Python<'_>) -> Vec<String> {
+        py.detach(|| self.inner.verify())
+    }
+
+    #[getter]
+    fn corrupt(&self) -> Vec<String> {
+        self.inner.problems().to_vec()
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+}
+
+/// Replaces `path` with `text` atomically (temp file, fsync, rename, fsync dir).
+#[pyfunction]
+fn write_json_atomic(py: Python<'_>, path: PathBuf, text: &str) -> PyResult<()> {
+    let text = text.to_owned();
+    py.detach(|| manifest::write_json_atomic(&path, &text))
+        .map_err(to_py_err)
+}
+
+/// A path-safe name for any label.
+#[pyfunction]
+fn slug(label: &str) -> String {
+    slugs::slug(label)
+}
+
+/// Creates a new run directory under `parent`; never reuses an existing one.
+#[pyfunction]
+fn create_run_dir(py: Python<'_>, parent: PathBuf, label: &str) -> PyResult<PathBuf> {
+    let label = label.to_owned();
+    py.detach(|| manifest::create_run_dir(&parent, &label))
+        .map_err(to_py_err)
+}
+
+/// `<root>/<table>/<key>=<value>/...` with every part slugged (hive-style partitions).
+#[pyfunction]
+fn partition_dir(root: PathBuf, table: &str, keys: Vec<(String, String)>) -> PathBuf {
+    let keys: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    compact::partition_dir(&root, table, &keys)
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("CorruptFileError", m.py().get_type::<CorruptFileError>())?;
+    m.add_class::<PyTableLog>()?;
+    m.add_class::<PyPackWriter>()?;
+    m.add_class::<PyPackReader>()?;
+    m.add_function(wrap_pyfunction!(read_log, m)?)?;
+    m.add_function(wrap_pyfunction!(write_ipc, m)?)?;
+    m.add_function(wrap_pyfunction!(write_json_atomic, m)?)?;
+    m.add_function(wrap_pyfunction!(slug, m)?)?;
+    m.add_function(wrap_pyfunction!(create_run_dir, m)?)?;
+    m.add_function(wrap_pyfunction!(partition_dir, m)?)?;
     Ok(())
 }
