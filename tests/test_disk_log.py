@@ -65,7 +65,11 @@ def test_special_floats_round_trip(tmp_path: Path):
         log.append({"value": [math.inf, -0.0, math.nan, 1e-308], "aux": [None, math.nan, 2, None]})
     columns, _ = _store.read_log(path)
     assert columns["value"][:2] == [math.inf, -0.0] and math.isnan(columns["value"][2])
-    assert columns["aux"][0] is None and math.isnan(columns["aux"][1]) and columns["aux"][2:] == [2.0, None]
+    assert (
+        columns["aux"][0] is None
+        and math.isnan(columns["aux"][1])
+        and columns["aux"][2:] == [2.0, None]
+    )
 
 
 def test_reopening_appends_after_the_existing_rows(tmp_path: Path):
