@@ -12,8 +12,11 @@ use pyo3::create_exception;
 use pyo3::exceptions::{PyIndexError, PyKeyError, PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+use pyo3::IntoPyObjectExt;
 
-use crate::disk::log::{read_log as read_log_file, TableLog};
+use crate::disk::codec::RawColumn;
+use crate::disk::log::TableLog;
+use crate::disk::log_reader::{LogFile, RawLog};
 use crate::disk::pack::PackWriter;
 use crate::disk::pack_reader::PackReader;
 use crate::disk::{
@@ -99,40 +102,70 @@ fn column_from_list(values: &Bound<'_, PyAny>, kind: ColumnType) -> PyResult<Col
     })
 }
 
-/// A batch as `{name: list}`, in column order.
-fn batch_to_dict<'py>(py: Python<'py>, batch: ColumnBatch) -> PyResult<Bound<'py, PyDict>> {
+/// A decoded log as `{name: list}` in schema order. Each frame's distinct strings
+/// become one Python object each, shared by the rows that hold them.
+fn raw_log_to_dict<'py>(py: Python<'py>, log: &RawLog<'_>) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
-    for column in batch.columns {
-        let list = match column.data {
-            ColumnData::Str(values) => strings_to_list(py, &values)?,
-            ColumnData::Int(values) => PyList::new(py, values)?,
-            ColumnData::F64(values) => PyList::new(py, values)?,
-            ColumnData::F64Opt(values) => PyList::new(py, values)?,
-            ColumnData::Obj(values) => PyList::new(py, values)?,
-        };
-        dict.set_item(column.name, list)?;
+    let Some(schema) = &log.schema else {
+        return Ok(dict);
+    };
+    for (index, (name, _)) in schema.iter().enumerate() {
+        let mut items: Vec<Bound<'py, PyAny>> = Vec::with_capacity(log.num_rows());
+        for batch in &log.batches {
+            if let Some(column) = batch.columns.get(index) {
+                push_column(py, column, &mut items)?;
+            }
+        }
+        dict.set_item(name, PyList::new(py, items)?)?;
     }
     Ok(dict)
 }
 
-/// Repeated strings (axis labels) share one Python object: less memory, fewer allocations.
-fn strings_to_list<'py>(
+fn push_column<'py>(
     py: Python<'py>,
-    values: &[Option<String>],
-) -> PyResult<Bound<'py, PyList>> {
-    let mut previous: Option<(&str, Bound<'py, PyString>)> = None;
-    let items = values.iter().map(|value| match value.as_deref() {
-        None => py.None().into_bound(py),
-        Some(text) => match &previous {
-            Some((last, object)) if *last == text => object.clone().into_any(),
-            _ => {
-                let object = PyString::new(py, text);
-                previous = Some((text, object.clone()));
-                object.into_any()
-            }
-        },
-    });
-    PyList::new(py, items.collect::<Vec<_>>())
+    column: &RawColumn<'_>,
+    items: &mut Vec<Bound<'py, PyAny>>,
+) -> PyResult<()> {
+    fn push<'py, T: IntoPyObject<'py> + Copy>(
+        py: Python<'py>,
+        values: &[T],
+        items: &mut Vec<Bound<'py, PyAny>>,
+    ) -> PyResult<()> {
+        for value in values {
+            items.push((*value).into_bound_py_any(py)?);
+        }
+        Ok(())
+    }
+    match column {
+        RawColumn::Str { dictionary, codes } => {
+            let none = py.None().into_bound(py);
+            let strings: Vec<Bound<'py, PyAny>> = dictionary
+                .iter()
+                .map(|s| PyString::new(py, s).into_any())
+                .collect();
+            let value = |code: u32| {
+                strings
+                    .get((code as usize).wrapping_sub(1))
+                    .unwrap_or(&none)
+                    .clone()
+            };
+            items.extend(codes.iter().map(|&code| value(code)));
+            Ok(())
+        }
+        RawColumn::Plain(ColumnData::Int(values)) => push(py, values, items),
+        RawColumn::Plain(ColumnData::F64(values)) => push(py, values, items),
+        RawColumn::Plain(ColumnData::F64Opt(values)) => push(py, values, items),
+        RawColumn::Plain(ColumnData::Obj(values)) => push(py, values, items),
+        RawColumn::Plain(ColumnData::Str(values)) => {
+            items.extend(
+                values
+                    .iter()
+                    .map(|v| v.as_deref().into_bound_py_any(py))
+                    .collect::<PyResult<Vec<_>>>()?,
+            );
+            Ok(())
+        }
+    }
 }
 
 /// Append log of one table; see `rust/disk/log.rs` for the format and the kill bound.
@@ -226,8 +259,12 @@ fn poisoned() -> PyErr {
 /// defect (file and byte offset) or None. Damage never raises; a missing file does.
 #[pyfunction]
 fn read_log<'py>(py: Python<'py>, path: PathBuf) -> PyResult<(Bound<'py, PyDict>, Option<String>)> {
-    let (batch, defect) = py.detach(|| read_log_file(&path)).map_err(to_py_err)?;
-    Ok((batch_to_dict(py, batch)?, defect.map(|d| d.to_string())))
+    let file = py.detach(|| LogFile::read(&path)).map_err(to_py_err)?;
+    let log = py.detach(|| file.decode());
+    Ok((
+        raw_log_to_dict(py, &log)?,
+        log.defect.as_ref().map(|d| d.to_string()),
+    ))
 }
 
 /// Writes `{name: list}` (typed by `schema`) as an Arrow IPC file, atomically.
@@ -242,6 +279,16 @@ fn write_ipc(
     batch.check(&batch.schema()).map_err(to_py_err)?;
     py.detach(|| compact::write_ipc(&path, &batch))
         .map_err(to_py_err)
+}
+
+/// Compacts a table log into an Arrow IPC file (atomically) without crossing into
+/// Python; returns the log's defect message or None.
+#[pyfunction]
+fn compact_log(py: Python<'_>, log_path: PathBuf, ipc_path: PathBuf) -> PyResult<Option<String>> {
+    let defect = py
+        .detach(|| compact::compact_log(&log_path, &ipc_path))
+        .map_err(to_py_err)?;
+    Ok(defect.map(|d| d.to_string()))
 }
 
 /// Artifact pack writer; `put` copies the bytes into a queue and returns the record id.
@@ -387,6 +434,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPackReader>()?;
     m.add_function(wrap_pyfunction!(read_log, m)?)?;
     m.add_function(wrap_pyfunction!(write_ipc, m)?)?;
+    m.add_function(wrap_pyfunction!(compact_log, m)?)?;
     m.add_function(wrap_pyfunction!(write_json_atomic, m)?)?;
     m.add_function(wrap_pyfunction!(slug, m)?)?;
     m.add_function(wrap_pyfunction!(create_run_dir, m)?)?;

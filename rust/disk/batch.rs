@@ -97,8 +97,20 @@ impl ColumnData {
         self.len() == 0
     }
 
-    /// Moves `other`'s values to the end of this column; types must match.
-    fn append(&mut self, other: ColumnData) -> bool {
+    /// Room for `additional` more values.
+    pub fn reserve(&mut self, additional: usize) {
+        match self {
+            Self::Str(values) => values.reserve(additional),
+            Self::Int(values) => values.reserve(additional),
+            Self::F64(values) => values.reserve(additional),
+            Self::F64Opt(values) => values.reserve(additional),
+            Self::Obj(values) => values.reserve(additional),
+        }
+    }
+
+    /// Moves `other`'s values to the end of this column; false (and nothing
+    /// moved) when the types differ.
+    pub fn append(&mut self, other: ColumnData) -> bool {
         match (self, other) {
             (Self::Str(a), Self::Str(mut b)) => a.append(&mut b),
             (Self::Int(a), Self::Int(mut b)) => a.append(&mut b),

@@ -5,7 +5,7 @@
 //! bytes wide, 0 = null); nullable numbers carry a validity bitmap only when
 //! some value is null. All integers are little endian.
 
-use super::batch::{Column, ColumnBatch, ColumnData, ColumnType, Schema};
+use super::batch::{ColumnBatch, ColumnData, ColumnType, Schema};
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -129,11 +129,64 @@ fn encode_nullable<T: Copy + Default, const N: usize>(
     }
 }
 
+/// A decoded batch whose strings still point into the payload, dictionary-coded:
+/// consumers that keep strings coded (Arrow, the in-memory store, Python) skip
+/// one allocation per row.
+#[derive(Debug)]
+pub struct RawBatch<'a> {
+    pub rows: usize,
+    pub columns: Vec<RawColumn<'a>>,
+}
+
+/// One decoded column: strings as a frame dictionary plus codes, others owned.
+#[derive(Debug)]
+pub enum RawColumn<'a> {
+    /// `codes[i] == 0` is null, else the row's value is `dictionary[codes[i] - 1]`.
+    Str {
+        dictionary: Vec<&'a str>,
+        codes: Vec<u32>,
+    },
+    Plain(ColumnData),
+}
+
+impl RawColumn<'_> {
+    /// Appends this column's values to `out` (of the same type).
+    pub fn extend_into(self, out: &mut ColumnData) {
+        match (self, out) {
+            (RawColumn::Str { dictionary, codes }, ColumnData::Str(values)) => {
+                let text = |code: u32| {
+                    dictionary
+                        .get((code as usize).wrapping_sub(1))
+                        .map(|s| (*s).to_owned())
+                };
+                values.extend(codes.into_iter().map(text));
+            }
+            (RawColumn::Plain(data), out) => {
+                out.append(data); // callers pair columns by schema, so the types match
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Decodes a batch payload and checks it against `schema`.
 pub fn decode_batch(
     payload: &[u8],
     schema: &[(String, ColumnType)],
 ) -> Result<ColumnBatch, DecodeError> {
+    let raw = decode_raw(payload, schema)?;
+    let mut batch = ColumnBatch::empty(schema);
+    for (column, out) in raw.columns.into_iter().zip(&mut batch.columns) {
+        column.extend_into(&mut out.data);
+    }
+    Ok(batch)
+}
+
+/// Decodes a batch payload, strings left dictionary-coded, checked against `schema`.
+pub fn decode_raw<'a>(
+    payload: &'a [u8],
+    schema: &[(String, ColumnType)],
+) -> Result<RawBatch<'a>, DecodeError> {
     let mut reader = Reader::new(payload);
     let rows = reader.u32()? as usize;
     let count = usize::from(reader.u16()?);
@@ -150,36 +203,41 @@ pub fn decode_batch(
                 kind.name()
             ));
         }
-        let data = decode_column(&mut reader, *kind, rows)?;
-        columns.push(Column {
-            name: name.clone(),
-            data,
-        });
+        columns.push(decode_column(&mut reader, *kind, rows)?);
     }
     reader.finish()?;
-    Ok(ColumnBatch { columns })
+    Ok(RawBatch { rows, columns })
 }
 
-fn decode_column(
-    reader: &mut Reader<'_>,
+/// Rows of a batch payload, read from its first four bytes.
+pub fn batch_rows(payload: &[u8]) -> usize {
+    payload
+        .get(0..4)
+        .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+}
+
+fn decode_column<'a>(
+    reader: &mut Reader<'a>,
     kind: ColumnType,
     rows: usize,
-) -> Result<ColumnData, DecodeError> {
-    Ok(match kind {
-        ColumnType::Str => ColumnData::Str(decode_strings(reader, rows)?),
+) -> Result<RawColumn<'a>, DecodeError> {
+    Ok(RawColumn::Plain(match kind {
+        ColumnType::Str => {
+            let (dictionary, codes) = decode_strings(reader, rows)?;
+            return Ok(RawColumn::Str { dictionary, codes });
+        }
         ColumnType::Int => ColumnData::Int(decode_nullable(reader, rows, i64::from_le_bytes)?),
         ColumnType::F64 => ColumnData::F64(reader.fixed(rows, f64::from_le_bytes)?),
         ColumnType::F64Opt => {
             ColumnData::F64Opt(decode_nullable(reader, rows, f64::from_le_bytes)?)
         }
         ColumnType::Obj => ColumnData::Obj(reader.fixed(rows, u32::from_le_bytes)?),
-    })
+    }))
 }
 
-fn decode_strings(
-    reader: &mut Reader<'_>,
-    rows: usize,
-) -> Result<Vec<Option<String>>, DecodeError> {
+type Dictionary<'a> = (Vec<&'a str>, Vec<u32>);
+
+fn decode_strings<'a>(reader: &mut Reader<'a>, rows: usize) -> Result<Dictionary<'a>, DecodeError> {
     let len = reader.u32()? as usize;
     let mut dictionary = Vec::with_capacity(len.min(reader.remaining() / 4));
     for _ in 0..len {
@@ -193,21 +251,22 @@ fn decode_strings(
             "string code width {width} for a dictionary of {len}"
         ));
     }
-    let codes = reader.take(rows.checked_mul(width).ok_or("too many rows")?)?;
-    codes
-        .chunks_exact(width)
-        .map(|chunk| {
-            let mut word = [0u8; 4];
-            word[..width].copy_from_slice(chunk);
-            match u32::from_le_bytes(word) as usize {
-                0 => Ok(None),
-                code => dictionary
-                    .get(code - 1)
-                    .map(|s| Some((*s).to_owned()))
-                    .ok_or_else(|| format!("string code {code} outside a dictionary of {len}")),
-            }
-        })
-        .collect()
+    let bytes = reader.take(rows.checked_mul(width).ok_or("too many rows")?)?;
+    let codes: Vec<u32> = match width {
+        1 => bytes.iter().map(|&b| u32::from(b)).collect(),
+        2 => bytes
+            .chunks_exact(2)
+            .map(|c| u32::from(u16::from_le_bytes([c[0], c[1]])))
+            .collect(),
+        _ => bytes
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+    };
+    match codes.iter().find(|&&code| code as usize > len) {
+        Some(code) => Err(format!("string code {code} outside a dictionary of {len}")),
+        None => Ok((dictionary, codes)),
+    }
 }
 
 fn decode_nullable<T, const N: usize>(
@@ -310,6 +369,7 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::disk::batch::Column;
 
     pub(crate) fn every_type() -> ColumnBatch {
         let text = |s: &str| Some(s.to_owned());

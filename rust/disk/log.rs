@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use super::atomic::{parent_of, sync_dir};
 use super::batch::{describe, ColumnBatch, ColumnType, Schema};
-use super::codec::{decode_batch, decode_schema, encode_rows, encode_schema};
+use super::codec::{decode_schema, encode_rows, encode_schema};
 use super::frame::{self, kind, Defect, DefectKind, Frame};
 use crate::error::{StoreError, StoreResult};
 
@@ -367,7 +367,7 @@ fn check_existing_schema(path: &Path, first: &Frame<'_>, schema: &Schema) -> Sto
     Ok(())
 }
 
-fn read_schema(path: &Path, first: &Frame<'_>) -> Result<Schema, Defect> {
+pub(crate) fn read_schema(path: &Path, first: &Frame<'_>) -> Result<Schema, Defect> {
     let bad = |reason: String| Defect {
         path: path.to_path_buf(),
         offset: first.offset,
@@ -383,82 +383,7 @@ fn read_schema(path: &Path, first: &Frame<'_>) -> Result<Schema, Defect> {
     decode_schema(first.payload).map_err(bad)
 }
 
-/// Every valid row of a log and, if the file does not end cleanly, its first defect.
-/// Never fails on damaged contents; only a file that cannot be read is an error.
-pub fn read_log(path: &Path) -> StoreResult<(ColumnBatch, Option<Defect>)> {
-    let bytes = fs::read(path).map_err(|e| StoreError::io("read", path, e))?;
-    let scan = frame::scan(path, &bytes, 0);
-    let file_len = bytes.len();
-    let Some(first) = scan.frames.first() else {
-        return Ok((ColumnBatch::default(), scan.defect));
-    };
-    let schema = match read_schema(path, first) {
-        Ok(schema) => schema,
-        Err(defect) => return Ok((ColumnBatch::default(), Some(with_dropped(defect, file_len)))),
-    };
-    let (batch, bad) = decode_frames(&scan.frames[1..], &schema);
-    let defect = match bad {
-        Some((frame, reason)) => {
-            let defect = frame::defect_at(
-                path,
-                frame.offset as usize,
-                file_len,
-                DefectKind::BadPayload(reason),
-            );
-            Some(defect)
-        }
-        None => scan.defect,
-    };
-    Ok((batch, defect))
-}
-
-fn with_dropped(mut defect: Defect, file_len: usize) -> Defect {
-    defect.dropped = file_len as u64 - defect.offset;
-    defect
-}
-
-type BadFrame<'a> = Option<(Frame<'a>, String)>;
-
-/// Decodes `frames` in order on all cores; stops at the first that does not decode.
-fn decode_frames<'a>(frames: &[Frame<'a>], schema: &Schema) -> (ColumnBatch, BadFrame<'a>) {
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let chunk = frames.len().div_ceil(threads).max(1);
-    let parts: Vec<(ColumnBatch, BadFrame<'a>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = frames
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || decode_in_order(part, schema)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    });
-    let mut batch = ColumnBatch::empty(schema);
-    for (part, bad) in parts {
-        let _ = batch.append(part); // same schema by construction
-        if bad.is_some() {
-            return (batch, bad);
-        }
-    }
-    (batch, None)
-}
-
-fn decode_in_order<'a>(frames: &[Frame<'a>], schema: &Schema) -> (ColumnBatch, BadFrame<'a>) {
-    let mut batch = ColumnBatch::empty(schema);
-    for frame in frames {
-        let decoded = match frame.kind {
-            kind::BATCH => decode_batch(frame.payload, schema),
-            other => Err(format!("unexpected frame kind {other} in a table log")),
-        };
-        match decoded {
-            Ok(part) => {
-                let _ = batch.append(part);
-            }
-            Err(reason) => return (batch, Some((*frame, reason))),
-        }
-    }
-    (batch, None)
-}
+pub use super::log_reader::read_log;
 
 #[cfg(test)]
 #[path = "log_tests.rs"]

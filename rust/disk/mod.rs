@@ -10,6 +10,7 @@ pub mod codec;
 pub mod compact;
 pub mod frame;
 pub mod log;
+pub mod log_reader;
 pub mod manifest;
 pub mod pack;
 pub mod pack_reader;
