@@ -85,3 +85,23 @@ def test_distinct_labels_get_distinct_slugs():
     labels = ["a/b", "a_b", "a?b", "..", ".", "", "x" * 500, "x" * 499 + "y", "train", "Train λ"]
     assert len({_store.slug(label) for label in labels}) == len(labels)
     assert _store.slug("train") == "train"
+
+
+def test_a_torn_log_compacts_to_its_valid_prefix(tmp_path: Path):
+    log_path, ipc_path = tmp_path / "metrics.log", tmp_path / "metrics.arrow"
+    with _store.TableLog(log_path, SCHEMA) as log:
+        log.append(COLUMNS)
+        log.flush(durable=False)
+        log.append(COLUMNS)
+    log_path.write_bytes(log_path.read_bytes()[:-1])
+    problem = _store.compact_log(log_path, ipc_path)
+    assert problem is not None and "torn tail" in problem and "metrics.log" in problem
+    assert pl.scan_ipc(ipc_path).collect().to_dict(as_series=False) == COLUMNS
+    assert _store.compact_log(tmp_path / "metrics.log", tmp_path / "again.arrow") == problem
+
+
+def test_a_log_with_no_schema_compacts_to_an_empty_table(tmp_path: Path):
+    log_path, ipc_path = tmp_path / "empty.log", tmp_path / "empty.arrow"
+    log_path.write_bytes(b"")
+    assert _store.compact_log(log_path, ipc_path) is None
+    assert pl.read_ipc(ipc_path).shape == (0, 0)

@@ -24,6 +24,8 @@ const MIN_COMPRESS: usize = 256;
 /// zstd is kept only when it saves at least 1/8 of the bytes.
 const KEEP_IF_SAVES: usize = 8;
 const ZSTD_LEVEL: i32 = 3;
+/// Bytes compressed first to decide whether a large payload is worth compressing.
+const SAMPLE: usize = 8 << 10;
 /// Index entries are written at least this often while records arrive.
 const INDEX_DELAY: Duration = Duration::from_millis(200);
 /// Queued artifacts; a full queue makes `put` wait for the disk.
@@ -261,10 +263,10 @@ impl Worker {
 
 /// A record payload, zstd-compressed when that saves a useful share of the bytes.
 fn encode_record(id: u64, data: &[u8], codec: &str) -> Vec<u8> {
-    let compressed = (data.len() >= MIN_COMPRESS)
+    let compressed = worth_trying(data)
         .then(|| zstd::bulk::compress(data, ZSTD_LEVEL).ok())
         .flatten()
-        .filter(|small| small.len() <= data.len() - data.len() / KEEP_IF_SAVES);
+        .filter(|small| saves_enough(data.len(), small.len()));
     let (flag, body) = match &compressed {
         Some(small) => (1u8, small.as_slice()),
         None => (0u8, data),
@@ -277,6 +279,24 @@ fn encode_record(id: u64, data: &[u8], codec: &str) -> Vec<u8> {
     out.extend_from_slice(&(data.len() as u64).to_le_bytes());
     out.extend_from_slice(body);
     out
+}
+
+fn saves_enough(raw: usize, compressed: usize) -> bool {
+    compressed <= raw - raw / KEEP_IF_SAVES
+}
+
+/// Small payloads are not worth it; large ones are tried only if a sample from
+/// their middle compresses (noise-like arrays and PNGs cost a sample, not a pass).
+fn worth_trying(data: &[u8]) -> bool {
+    if data.len() < MIN_COMPRESS {
+        return false;
+    }
+    if data.len() <= 4 * SAMPLE {
+        return true;
+    }
+    let start = data.len() / 2 - SAMPLE / 2;
+    let sample = &data[start..start + SAMPLE];
+    zstd::bulk::compress(sample, 1).is_ok_and(|small| saves_enough(SAMPLE, small.len()))
 }
 
 /// A decoded record: id, codec tag and the original bytes.

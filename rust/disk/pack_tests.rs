@@ -73,9 +73,26 @@ fn incompressible_bytes_are_stored_raw() {
     assert_eq!(record[8], 0);
     assert_eq!(
         decode_record(&record).unwrap(),
-        (0, "png".to_string(), noise)
+        (0, "png".to_string(), noise.clone())
     );
     assert_eq!(encode_record(1, &[0u8; 4096], "npy")[8], 1);
+    let big_noise: Vec<u8> = noise
+        .iter()
+        .cycle()
+        .take(100_000)
+        .enumerate()
+        .map(|(i, b)| b ^ (i / 5000) as u8)
+        .collect();
+    assert_eq!(
+        encode_record(2, &big_noise, "npy")[8],
+        0,
+        "sample of noise compressed"
+    );
+    let mut mostly_zeros = vec![0u8; 100_000];
+    mostly_zeros[..5000].copy_from_slice(&noise);
+    let record = encode_record(3, &mostly_zeros, "npy");
+    assert_eq!(record[8], 1, "large compressible payload stored raw");
+    assert_eq!(decode_record(&record).unwrap().2, mostly_zeros);
 }
 
 #[test]
