@@ -6,7 +6,7 @@
 //! ValueError / TypeError / IndexError (bad arguments) in `to_py_err`.
 
 use std::path::PathBuf;
-use std::sync::{Mutex, RwLock};
+use std::sync::RwLock;
 
 use pyo3::create_exception;
 use pyo3::exceptions::{PyIndexError, PyKeyError, PyOSError, PyTypeError, PyValueError};
@@ -169,9 +169,13 @@ fn push_column<'py>(
 }
 
 /// Append log of one table; see `rust/disk/log.rs` for the format and the kill bound.
+///
+/// Locks are taken and released only while the GIL is released, so a thread
+/// waiting for the GIL never holds one (no lock-order deadlock with `close`).
 #[pyclass(name = "TableLog", module = "modularml._store", frozen)]
 struct PyTableLog {
     inner: RwLock<Option<TableLog>>,
+    schema: Schema,
     path: PathBuf,
 }
 
@@ -181,37 +185,37 @@ impl PyTableLog {
     fn new(py: Python<'_>, path: PathBuf, schema: Vec<(String, String)>) -> PyResult<Self> {
         let schema = parse_schema(schema)?;
         let log = py
-            .detach(|| TableLog::open(&path, schema))
+            .detach(|| TableLog::open(&path, schema.clone()))
             .map_err(to_py_err)?;
         Ok(Self {
             inner: RwLock::new(Some(log)),
+            schema,
             path,
         })
     }
 
     fn append(&self, py: Python<'_>, columns: &Bound<'_, PyDict>) -> PyResult<()> {
-        self.with_log(py, |log, _| Ok(log.schema().clone()))
-            .and_then(|schema| {
-                let batch = batch_from_dict(columns, &schema)?;
-                self.with_log(py, move |log, py| {
-                    py.detach(|| log.append(batch)).map_err(to_py_err)
-                })
-            })
+        let batch = batch_from_dict(columns, &self.schema)?;
+        py.detach(|| self.with_log(|log| log.append(batch)))
+            .map_err(to_py_err)
     }
 
     #[pyo3(signature = (durable = true))]
     fn flush(&self, py: Python<'_>, durable: bool) -> PyResult<()> {
-        self.with_log(py, |log, py| {
-            py.detach(|| log.flush(durable)).map_err(to_py_err)
-        })
+        py.detach(|| self.with_log(|log| log.flush(durable)))
+            .map_err(to_py_err)
     }
 
     fn close(&self, py: Python<'_>) -> PyResult<()> {
-        let taken = self.inner.write().map_err(|_| poisoned())?.take();
-        match taken {
-            Some(mut log) => py.detach(move || log.close()).map_err(to_py_err),
-            None => Ok(()),
-        }
+        py.detach(|| {
+            let taken = self
+                .inner
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .take();
+            taken.map_or(Ok(()), |mut log| log.close())
+        })
+        .map_err(to_py_err)
     }
 
     #[getter]
@@ -235,24 +239,21 @@ impl PyTableLog {
 }
 
 impl PyTableLog {
+    /// Runs `f` on the open log; call with the GIL released.
     fn with_log<T>(
         &self,
-        py: Python<'_>,
-        f: impl FnOnce(&TableLog, Python<'_>) -> PyResult<T>,
-    ) -> PyResult<T> {
-        let guard = self.inner.read().map_err(|_| poisoned())?;
-        let log = guard.as_ref().ok_or_else(|| {
-            to_py_err(StoreError::Closed {
-                what: "table log",
-                path: self.path.clone(),
-            })
-        })?;
-        f(log, py)
+        f: impl FnOnce(&TableLog) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let guard = self
+            .inner
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let closed = || StoreError::Closed {
+            what: "table log",
+            path: self.path.clone(),
+        };
+        f(guard.as_ref().ok_or_else(closed)?)
     }
-}
-
-fn poisoned() -> PyErr {
-    PyOSError::new_err("a previous call panicked while holding this object")
 }
 
 /// Every valid row of a log as `{name: list}`, and a message naming the first
@@ -292,9 +293,10 @@ fn compact_log(py: Python<'_>, log_path: PathBuf, ipc_path: PathBuf) -> PyResult
 }
 
 /// Artifact pack writer; `put` copies the bytes into a queue and returns the record id.
+/// Like `TableLog`, no lock is held while waiting for the GIL.
 #[pyclass(name = "PackWriter", module = "modularml._store", frozen)]
 struct PyPackWriter {
-    inner: Mutex<Option<PackWriter>>,
+    inner: RwLock<Option<PackWriter>>,
     path: PathBuf,
 }
 
@@ -304,37 +306,37 @@ impl PyPackWriter {
     fn new(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
         let writer = py.detach(|| PackWriter::create(&path)).map_err(to_py_err)?;
         Ok(Self {
-            inner: Mutex::new(Some(writer)),
+            inner: RwLock::new(Some(writer)),
             path,
         })
     }
 
     fn put(&self, data: &[u8], codec: &str) -> PyResult<u64> {
-        let mut guard = self.inner.lock().map_err(|_| poisoned())?;
-        let writer = guard.as_mut().ok_or_else(|| self.closed())?;
-        writer.put(data.to_vec(), codec).map_err(to_py_err)
+        self.with_writer(|writer| writer.put(data.to_vec(), codec))
+            .map_err(to_py_err)
     }
 
     #[pyo3(signature = (durable = true))]
     fn flush(&self, py: Python<'_>, durable: bool) -> PyResult<()> {
-        py.detach(|| {
-            let guard = self.inner.lock().map_err(|_| poisoned())?;
-            let writer = guard.as_ref().ok_or_else(|| self.closed())?;
-            writer.flush(durable).map_err(to_py_err)
-        })
+        py.detach(|| self.with_writer(|writer| writer.flush(durable)))
+            .map_err(to_py_err)
     }
 
     fn close(&self, py: Python<'_>) -> PyResult<()> {
-        let taken = self.inner.lock().map_err(|_| poisoned())?.take();
-        match taken {
-            Some(mut writer) => py.detach(move || writer.close()).map_err(to_py_err),
-            None => Ok(()),
-        }
+        py.detach(|| {
+            let taken = self
+                .inner
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .take();
+            taken.map_or(Ok(()), |mut writer| writer.close())
+        })
+        .map_err(to_py_err)
     }
 
-    fn __len__(&self) -> PyResult<usize> {
-        let guard = self.inner.lock().map_err(|_| poisoned())?;
-        Ok(guard.as_ref().map_or(0, |writer| writer.len() as usize))
+    fn __len__(&self) -> usize {
+        self.with_writer(|writer| Ok(writer.len() as usize))
+            .unwrap_or(0)
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {
@@ -353,11 +355,19 @@ impl PyPackWriter {
 }
 
 impl PyPackWriter {
-    fn closed(&self) -> PyErr {
-        to_py_err(StoreError::Closed {
+    fn with_writer<T>(
+        &self,
+        f: impl FnOnce(&PackWriter) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let guard = self
+            .inner
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let closed = || StoreError::Closed {
             what: "pack",
             path: self.path.clone(),
-        })
+        };
+        f(guard.as_ref().ok_or_else(closed)?)
     }
 }
 

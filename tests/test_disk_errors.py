@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from modularml import _store
@@ -74,3 +75,31 @@ def test_threads_append_and_flush_one_log_without_losing_rows(tmp_path: Path):
     for thread in range(4):
         seq = [s for t, s in zip(columns["thread"], columns["seq"], strict=True) if t == thread]
         assert seq == list(range(1000))
+
+
+def test_closing_while_other_threads_append_and_flush_does_not_hang(tmp_path: Path):
+    log = _store.TableLog(tmp_path / "m.log", [("seq", "int")])
+    pack = _store.PackWriter(tmp_path / "a.pack")
+    stopped: list[str] = []
+
+    def work() -> None:
+        try:
+            while True:
+                log.append({"seq": list(range(100))})
+                pack.put(b"x" * 1000, "raw")
+                log.flush(durable=True)
+                pack.flush(durable=False)
+        except ValueError as e:
+            stopped.append(str(e))
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.05)
+    log.close()
+    pack.close()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert not any(thread.is_alive() for thread in threads), "a writer thread hung"
+    assert len(stopped) == 3 and all("is closed" in message for message in stopped)
+    assert len(_store.read_log(tmp_path / "m.log")[0]["seq"]) % 100 == 0

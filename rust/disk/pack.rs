@@ -10,6 +10,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -53,7 +54,7 @@ enum Command {
 /// Writer of one pack; `put` copies nothing and returns at once.
 pub struct PackWriter {
     path: PathBuf,
-    next_id: u64,
+    next_id: AtomicU64,
     sender: Option<SyncSender<Command>>,
     failure: SharedFailure,
     worker: Option<JoinHandle<()>>,
@@ -83,7 +84,7 @@ impl PackWriter {
         let path = path.to_path_buf();
         Ok(Self {
             path,
-            next_id: 0,
+            next_id: AtomicU64::new(0),
             sender: Some(sender),
             failure,
             worker: Some(worker),
@@ -91,19 +92,16 @@ impl PackWriter {
     }
 
     /// Queues `data` (described by `codec`, e.g. `"npy"`) and returns its record id.
-    pub fn put(&mut self, data: Vec<u8>, codec: &str) -> StoreResult<u64> {
+    /// Safe to call from several threads; ids are unique and dense unless a put fails.
+    pub fn put(&self, data: Vec<u8>, codec: &str) -> StoreResult<u64> {
         if codec.len() > usize::from(u8::MAX) {
             let reason = format!("codec tag of {} bytes; at most 255", codec.len());
             return Err(StoreError::InvalidArgument { reason });
         }
         check_failure(&self.failure, &self.path)?;
-        let id = self.next_id;
-        self.send(Command::Put {
-            id,
-            data,
-            codec: codec.to_owned(),
-        })?;
-        self.next_id += 1;
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let codec = codec.to_owned();
+        self.send(Command::Put { id, data, codec })?;
         Ok(id)
     }
 
@@ -134,11 +132,11 @@ impl PackWriter {
 
     /// Records put so far.
     pub fn len(&self) -> u64 {
-        self.next_id
+        self.next_id.load(Ordering::Relaxed)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.next_id == 0
+        self.len() == 0
     }
 
     fn send(&self, command: Command) -> StoreResult<()> {

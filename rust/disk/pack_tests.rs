@@ -195,7 +195,7 @@ fn a_flipped_index_byte_is_reported_and_every_record_still_reads() {
 #[test]
 fn long_codec_tags_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let mut writer = PackWriter::create(&dir.path().join("a.pack")).unwrap();
+    let writer = PackWriter::create(&dir.path().join("a.pack")).unwrap();
     assert!(matches!(
         writer.put(vec![1], &"x".repeat(256)),
         Err(StoreError::InvalidArgument { .. })
