@@ -7,6 +7,7 @@
 
 use std::path::PathBuf;
 use std::sync::RwLock;
+use std::time::Duration;
 
 use pyo3::create_exception;
 use pyo3::exceptions::{PyIndexError, PyKeyError, PyOSError, PyTypeError, PyValueError};
@@ -15,7 +16,7 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use pyo3::IntoPyObjectExt;
 
 use crate::disk::codec::RawColumn;
-use crate::disk::log::TableLog;
+use crate::disk::log::{FlushPolicy, TableLog};
 use crate::disk::log_reader::{LogFile, RawLog};
 use crate::disk::pack::PackWriter;
 use crate::disk::pack_reader::PackReader;
@@ -182,10 +183,24 @@ struct PyTableLog {
 #[pymethods]
 impl PyTableLog {
     #[new]
-    fn new(py: Python<'_>, path: PathBuf, schema: Vec<(String, String)>) -> PyResult<Self> {
+    #[pyo3(signature = (path, schema, *, max_delay = 0.2, max_bytes = 4_194_304))]
+    fn new(
+        py: Python<'_>,
+        path: PathBuf,
+        schema: Vec<(String, String)>,
+        max_delay: f64,
+        max_bytes: usize,
+    ) -> PyResult<Self> {
         let schema = parse_schema(schema)?;
+        let max_delay = Duration::try_from_secs_f64(max_delay).map_err(|_| {
+            PyValueError::new_err(format!("max_delay must be >= 0 seconds, got {max_delay}"))
+        })?;
+        let policy = FlushPolicy {
+            max_bytes,
+            max_delay,
+        };
         let log = py
-            .detach(|| TableLog::open(&path, schema.clone()))
+            .detach(|| TableLog::with_policy(&path, schema.clone(), policy))
             .map_err(to_py_err)?;
         Ok(Self {
             inner: RwLock::new(Some(log)),

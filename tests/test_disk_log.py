@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,16 @@ def test_an_empty_file_reads_as_no_columns(tmp_path: Path):
     path = tmp_path / "empty.log"
     path.write_bytes(b"")
     assert _store.read_log(path) == ({}, None)
+
+
+def test_rows_reach_the_file_within_max_delay_without_a_flush(tmp_path: Path):
+    path = tmp_path / "metrics.log"
+    log = _store.TableLog(path, SCHEMA, max_delay=0.01)
+    log.append(rows(0, 5))
+    deadline = time.monotonic() + 5
+    while len(_store.read_log(path)[0]["obj"]) < 5:
+        assert time.monotonic() < deadline, "rows never written"
+        time.sleep(0.005)
+    with pytest.raises(ValueError, match="max_delay"):
+        _store.TableLog(tmp_path / "b.log", SCHEMA, max_delay=-1)
+    log.close()

@@ -109,6 +109,7 @@ impl TableLog {
     /// Creates the log, or reopens an existing one with the same schema (a torn
     /// tail left by a crash is cut off first; other damage is an error).
     pub fn with_policy(path: &Path, schema: Schema, policy: FlushPolicy) -> StoreResult<Self> {
+        check_schema(&schema)?;
         let file = open_for_append(path, &schema)?;
         Self::start(path, schema, file, policy)
     }
@@ -213,6 +214,21 @@ impl Drop for TableLog {
     fn drop(&mut self) {
         let _ = self.close(); // errors were reported by append/flush, or are lost with the owner
     }
+}
+
+/// The schema frame stores counts and name lengths as u16.
+fn check_schema(schema: &Schema) -> StoreResult<()> {
+    let too_long = schema
+        .iter()
+        .find(|(name, _)| name.len() > usize::from(u16::MAX));
+    let reason = match too_long {
+        _ if schema.len() > usize::from(u16::MAX) => {
+            format!("{} columns; at most 65535", schema.len())
+        }
+        Some((name, _)) => format!("column name of {} bytes; at most 65535", name.len()),
+        None => return Ok(()),
+    };
+    Err(StoreError::InvalidBatch { reason })
 }
 
 /// Approximate encoded bytes per row, to apply `max_bytes` without encoding.

@@ -274,3 +274,17 @@ fn an_empty_or_foreign_file_reads_as_no_rows() {
     assert_eq!(defect.unwrap().kind, DefectKind::BadMagic);
     assert!(read_log(&dir.path().join("missing.log")).is_err());
 }
+
+#[test]
+fn schemas_the_format_cannot_hold_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = vec![("n".repeat(70_000), ColumnType::Int)];
+    let err = TableLog::open(&dir.path().join("a.log"), long)
+        .err()
+        .unwrap();
+    assert!(
+        err.to_string().contains("column name of 70000 bytes"),
+        "{err}"
+    );
+    assert!(!dir.path().join("a.log").exists());
+}

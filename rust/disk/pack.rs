@@ -29,6 +29,8 @@ const ZSTD_LEVEL: i32 = 3;
 const SAMPLE: usize = 8 << 10;
 /// Index entries are written at least this often while records arrive.
 const INDEX_DELAY: Duration = Duration::from_millis(200);
+/// Largest artifact: a frame's payload length is a u32 (with room for the record header).
+const MAX_RECORD: usize = u32::MAX as usize - 512;
 /// Queued artifacts; a full queue makes `put` wait for the disk.
 const QUEUE_DEPTH: usize = 256;
 
@@ -96,6 +98,13 @@ impl PackWriter {
     pub fn put(&self, data: Vec<u8>, codec: &str) -> StoreResult<u64> {
         if codec.len() > usize::from(u8::MAX) {
             let reason = format!("codec tag of {} bytes; at most 255", codec.len());
+            return Err(StoreError::InvalidArgument { reason });
+        }
+        if data.len() > MAX_RECORD {
+            let reason = format!(
+                "artifact of {} bytes; at most {MAX_RECORD} per record",
+                data.len()
+            );
             return Err(StoreError::InvalidArgument { reason });
         }
         check_failure(&self.failure, &self.path)?;
