@@ -8,6 +8,7 @@ pub mod batch;
 pub mod chunked;
 pub mod column;
 pub mod dict;
+pub mod disk;
 pub mod distinct;
 pub mod error;
 pub mod group;

@@ -12,7 +12,6 @@ import time
 from functools import cache
 from statistics import median
 
-
 # several names logged per step, as a training loop with a few scalars does
 METRIC_NAMES = ("train_loss", "lr", "grad_norm", "val_loss")
 
@@ -48,6 +47,7 @@ def _metric_results(n, batches_per_epoch):
 def _seed_node_id():
     """Builds the seed's MLP node so that `losses(node="MLP")` resolves in the active context."""
     import numpy as np
+
     from modularml import FeatureSet, ModelNode
     from modularml.models.torch import SequentialMLP
 
@@ -87,13 +87,13 @@ def main(sizes, repeats, batches_per_epoch=100):
         res, per_log = _metric_results(n, batches_per_epoch)
         out["metric_log_us"][n] = per_log * 1e6
         out["metric_where_s"][n] = median(
-            _timed(lambda: len(res.metrics().where(name="train_loss")), repeats)
+            _timed(lambda res=res: len(res.metrics().where(name="train_loss")), repeats)
         )
         lres = _loss_results(n, batches_per_epoch)
         k = (n // batches_per_epoch) // 2
         # the seed's query, as a callback runs it during training: every append
         # clears the reference's series cache, so each query starts cold
-        def seed_query():
+        def seed_query(lres=lres, k=k):
             lres._series_cache.clear()
             lres.losses(node="MLP").where(epoch=k).collapse(axis="batch", reducer="mean").one()
 

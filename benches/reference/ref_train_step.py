@@ -14,7 +14,17 @@ import time
 def step_seconds(n_samples: int, n_epochs: int, seed: int = 0) -> float:
     import numpy as np
     import torch
-    from modularml import AppliedLoss, Experiment, FeatureSet, Loss, ModelGraph, ModelNode, Optimizer, TrainPhase
+
+    from modularml import (
+        AppliedLoss,
+        Experiment,
+        FeatureSet,
+        Loss,
+        ModelGraph,
+        ModelNode,
+        Optimizer,
+        TrainPhase,
+    )
     from modularml.models.torch import SequentialMLP
     from modularml.samplers import SimpleSampler
 

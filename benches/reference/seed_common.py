@@ -9,13 +9,21 @@ after imports, and the val_loss values (so both sides can be checked for sanity)
 from __future__ import annotations
 
 import json
-import sys
 import time
 
 t_import = time.perf_counter()
 import numpy as np  # noqa: E402
 
-from modularml import AppliedLoss, Experiment, FeatureSet, Loss, ModelGraph, ModelNode, Optimizer, TrainPhase  # noqa: E402
+from modularml import (  # noqa: E402
+    AppliedLoss,
+    Experiment,
+    FeatureSet,
+    Loss,
+    ModelGraph,
+    ModelNode,
+    Optimizer,
+    TrainPhase,
+)
 from modularml.callbacks import EvalLossMetric, Evaluation  # noqa: E402
 from modularml.core.experiment.callbacks.callback import Callback  # noqa: E402
 from modularml.models.torch import SequentialMLP  # noqa: E402

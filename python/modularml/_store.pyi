@@ -1,15 +1,37 @@
 """Type stubs for the native extension. User code never imports this module."""
 
 from collections.abc import Iterable, Mapping
+from os import PathLike
+from pathlib import Path
+from types import TracebackType
 from typing import Any, TypeAlias, final
 
 from typing_extensions import CapsuleType
 
-__all__ = ["ArrowStream", "StringDict", "Table", "View", "__version__"]
+__all__ = [
+    "ArrowStream",
+    "CorruptFileError",
+    "PackReader",
+    "PackWriter",
+    "StringDict",
+    "Table",
+    "TableLog",
+    "View",
+    "__version__",
+    "compact_log",
+    "create_run_dir",
+    "partition_dir",
+    "read_log",
+    "slug",
+    "write_ipc",
+    "write_json_atomic",
+]
 
 __version__: str
 
 _Scalar: TypeAlias = str | int | float | None
+_Path = str | PathLike[str]
+_Schema = list[tuple[str, str]]
 
 @final
 class StringDict:
@@ -74,3 +96,57 @@ class ArrowStream:
 
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> CapsuleType: ...
     def __len__(self) -> int: ...
+
+class CorruptFileError(OSError):
+    """A file's bytes are not what was written: checksum mismatch, bad magic or truncation."""
+
+@final
+class TableLog:
+    def __new__(
+        cls, path: _Path, schema: _Schema, *, max_delay: float = 0.2, max_bytes: int = 4194304
+    ) -> TableLog: ...
+    def append(self, columns: dict[str, list]) -> None: ...
+    def flush(self, durable: bool = True) -> None: ...
+    def close(self) -> None: ...
+    @property
+    def path(self) -> Path: ...
+    def __enter__(self) -> TableLog: ...
+    def __exit__(
+        self,
+        _kind: type[BaseException] | None,
+        _value: BaseException | None,
+        _traceback: TracebackType | None,
+    ) -> None: ...
+
+@final
+class PackWriter:
+    def __new__(cls, path: _Path) -> PackWriter: ...
+    def put(self, data: bytes, codec: str) -> int: ...
+    def flush(self, durable: bool = True) -> None: ...
+    def close(self) -> None: ...
+    def __len__(self) -> int: ...
+    def __enter__(self) -> PackWriter: ...
+    def __exit__(
+        self,
+        _kind: type[BaseException] | None,
+        _value: BaseException | None,
+        _traceback: TracebackType | None,
+    ) -> None: ...
+
+@final
+class PackReader:
+    def __new__(cls, path: _Path) -> PackReader: ...
+    def get(self, id: int) -> tuple[bytes, str]: ...
+    def ids(self) -> list[int]: ...
+    def verify(self) -> list[str]: ...
+    @property
+    def corrupt(self) -> list[str]: ...
+    def __len__(self) -> int: ...
+
+def read_log(path: _Path) -> tuple[dict[str, list], str | None]: ...
+def write_ipc(path: _Path, columns: dict[str, list], schema: _Schema) -> None: ...
+def compact_log(log_path: _Path, ipc_path: _Path) -> str | None: ...
+def write_json_atomic(path: _Path, text: str) -> None: ...
+def slug(label: str) -> str: ...
+def create_run_dir(parent: _Path, label: str) -> Path: ...
+def partition_dir(root: _Path, table: str, keys: list[tuple[str, str]]) -> Path: ...

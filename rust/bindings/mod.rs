@@ -1,10 +1,11 @@
 //! The Python face of the core: every `#[pyclass]` lives here, and the
 //! exported surface is declared once, in `_store`.
 
+mod disk;
 mod extract;
 
 use arrow_array::RecordBatch;
-use pyo3::exceptions::{PyIndexError, PyKeyError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyIndexError, PyKeyError, PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict, PyList, PyString, PyTuple};
 use pyo3::IntoPyObjectExt;
@@ -37,7 +38,25 @@ impl From<StoreError> for PyErr {
             | StoreError::UnknownReducer { .. }
             | StoreError::ObjectReducer { .. }
             | StoreError::TooManyRows { .. }
-            | StoreError::Arrow(_) => PyValueError::new_err(message),
+            | StoreError::Arrow(_)
+            | StoreError::InvalidBatch { .. }
+            | StoreError::InvalidArgument { .. }
+            | StoreError::Closed { .. } => PyValueError::new_err(message),
+            StoreError::UnknownRecord { .. } => PyIndexError::new_err(message),
+            // OSError(errno, message, path) picks the subclass: PermissionError, ...
+            StoreError::Io { source, path, .. } => match source.raw_os_error() {
+                Some(errno) => PyOSError::new_err((errno, message, path.display().to_string())),
+                None => PyOSError::new_err(message),
+            },
+            StoreError::WriterFailed {
+                errno: Some(errno),
+                path,
+                ..
+            } => PyOSError::new_err((errno, message, path.display().to_string())),
+            StoreError::WriterFailed { .. } => PyOSError::new_err(message),
+            StoreError::Corrupt(_) | StoreError::CorruptRecord { .. } => {
+                disk::CorruptFileError::new_err(message)
+            }
         }
     }
 }
@@ -306,5 +325,6 @@ fn _store(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyTable>()?;
     m.add_class::<PyView>()?;
     m.add_class::<PyArrowStream>()?;
+    disk::register(m)?;
     Ok(())
 }

@@ -1,0 +1,444 @@
+//! The Python face of the on-disk format (`rust/disk/`): table logs, Arrow IPC
+//! compaction, artifact packs, atomic manifests and path slugs.
+//!
+//! Each method converts its arguments, releases the GIL for the I/O, and
+//! converts the result. Errors become OSError subclasses (I/O, corruption) or
+//! ValueError / TypeError / IndexError (bad arguments) in `to_py_err`.
+
+use std::path::PathBuf;
+use std::sync::RwLock;
+use std::time::Duration;
+
+use pyo3::create_exception;
+use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+use pyo3::IntoPyObjectExt;
+
+use crate::disk::codec::RawColumn;
+use crate::disk::log::{FlushPolicy, TableLog};
+use crate::disk::log_reader::{LogFile, RawLog};
+use crate::disk::pack::PackWriter;
+use crate::disk::pack_reader::PackReader;
+use crate::disk::{
+    compact, manifest, slug as slugs, Column, ColumnBatch, ColumnData, ColumnType, Schema,
+};
+use crate::error::StoreError;
+
+create_exception!(
+    _store,
+    CorruptFileError,
+    PyOSError,
+    "A file's bytes are not what was written: checksum mismatch, bad magic or truncation."
+);
+
+fn parse_schema(schema: Vec<(String, String)>) -> PyResult<Schema> {
+    let parsed = schema
+        .into_iter()
+        .map(|(name, kind)| Ok((name, ColumnType::parse(&kind)?)));
+    parsed
+        .collect::<Result<Schema, StoreError>>()
+        .map_err(PyErr::from)
+}
+
+/// `{name: list}` in schema order as a batch; missing or extra names are a ValueError.
+fn batch_from_dict(columns: &Bound<'_, PyDict>, schema: &Schema) -> PyResult<ColumnBatch> {
+    if columns.len() != schema.len() {
+        let names: Vec<&str> = schema.iter().map(|(name, _)| name.as_str()).collect();
+        return Err(PyValueError::new_err(format!(
+            "expected exactly the columns {names:?}, got {} columns",
+            columns.len()
+        )));
+    }
+    let mut batch = ColumnBatch::default();
+    for (name, kind) in schema {
+        let values = columns
+            .get_item(name)?
+            .ok_or_else(|| PyValueError::new_err(format!("missing column {name:?}")))?;
+        let data = column_from_list(&values, *kind).map_err(|e| {
+            let reason = e.value(columns.py()).to_string();
+            PyTypeError::new_err(format!("column {name:?} ({}): {reason}", kind.name()))
+        })?;
+        batch.columns.push(Column {
+            name: name.clone(),
+            data,
+        });
+    }
+    Ok(batch)
+}
+
+fn column_from_list(values: &Bound<'_, PyAny>, kind: ColumnType) -> PyResult<ColumnData> {
+    Ok(match kind {
+        ColumnType::Str => ColumnData::Str(values.extract()?),
+        ColumnType::Int => ColumnData::Int(values.extract()?),
+        ColumnType::F64 => ColumnData::F64(values.extract()?),
+        ColumnType::F64Opt => ColumnData::F64Opt(values.extract()?),
+        ColumnType::Obj => ColumnData::Obj(values.extract()?),
+    })
+}
+
+/// A decoded log as `{name: list}` in schema order. Each frame's distinct strings
+/// become one Python object each, shared by the rows that hold them.
+fn raw_log_to_dict<'py>(py: Python<'py>, log: &RawLog<'_>) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    let Some(schema) = &log.schema else {
+        return Ok(dict);
+    };
+    for (index, (name, _)) in schema.iter().enumerate() {
+        let mut items: Vec<Bound<'py, PyAny>> = Vec::with_capacity(log.num_rows());
+        for batch in &log.batches {
+            if let Some(column) = batch.columns.get(index) {
+                push_column(py, column, &mut items)?;
+            }
+        }
+        dict.set_item(name, PyList::new(py, items)?)?;
+    }
+    Ok(dict)
+}
+
+fn push_column<'py>(
+    py: Python<'py>,
+    column: &RawColumn<'_>,
+    items: &mut Vec<Bound<'py, PyAny>>,
+) -> PyResult<()> {
+    fn push<'py, T: IntoPyObject<'py> + Copy>(
+        py: Python<'py>,
+        values: &[T],
+        items: &mut Vec<Bound<'py, PyAny>>,
+    ) -> PyResult<()> {
+        for value in values {
+            items.push((*value).into_bound_py_any(py)?);
+        }
+        Ok(())
+    }
+    match column {
+        RawColumn::Str { dictionary, codes } => {
+            let none = py.None().into_bound(py);
+            let strings: Vec<Bound<'py, PyAny>> = dictionary
+                .iter()
+                .map(|s| PyString::new(py, s).into_any())
+                .collect();
+            let value = |code: u32| {
+                strings
+                    .get((code as usize).wrapping_sub(1))
+                    .unwrap_or(&none)
+                    .clone()
+            };
+            items.extend(codes.iter().map(|&code| value(code)));
+            Ok(())
+        }
+        RawColumn::Plain(ColumnData::Int(values)) => push(py, values, items),
+        RawColumn::Plain(ColumnData::F64(values)) => push(py, values, items),
+        RawColumn::Plain(ColumnData::F64Opt(values)) => push(py, values, items),
+        RawColumn::Plain(ColumnData::Obj(values)) => push(py, values, items),
+        RawColumn::Plain(ColumnData::Str(values)) => {
+            items.extend(
+                values
+                    .iter()
+                    .map(|v| v.as_deref().into_bound_py_any(py))
+                    .collect::<PyResult<Vec<_>>>()?,
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Append log of one table; see `rust/disk/log.rs` for the format and the kill bound.
+///
+/// Locks are taken and released only while the GIL is released, so a thread
+/// waiting for the GIL never holds one (no lock-order deadlock with `close`).
+#[pyclass(name = "TableLog", module = "modularml._store", frozen)]
+struct PyTableLog {
+    inner: RwLock<Option<TableLog>>,
+    schema: Schema,
+    path: PathBuf,
+}
+
+#[pymethods]
+impl PyTableLog {
+    #[new]
+    #[pyo3(signature = (path, schema, *, max_delay = 0.2, max_bytes = 4_194_304))]
+    fn new(
+        py: Python<'_>,
+        path: PathBuf,
+        schema: Vec<(String, String)>,
+        max_delay: f64,
+        max_bytes: usize,
+    ) -> PyResult<Self> {
+        let schema = parse_schema(schema)?;
+        let max_delay = Duration::try_from_secs_f64(max_delay).map_err(|_| {
+            PyValueError::new_err(format!("max_delay must be >= 0 seconds, got {max_delay}"))
+        })?;
+        let policy = FlushPolicy {
+            max_bytes,
+            max_delay,
+        };
+        let log = py
+            .detach(|| TableLog::with_policy(&path, schema.clone(), policy))
+            .map_err(PyErr::from)?;
+        Ok(Self {
+            inner: RwLock::new(Some(log)),
+            schema,
+            path,
+        })
+    }
+
+    fn append(&self, py: Python<'_>, columns: &Bound<'_, PyDict>) -> PyResult<()> {
+        let batch = batch_from_dict(columns, &self.schema)?;
+        py.detach(|| self.with_log(|log| log.append(batch)))
+            .map_err(PyErr::from)
+    }
+
+    #[pyo3(signature = (durable = true))]
+    fn flush(&self, py: Python<'_>, durable: bool) -> PyResult<()> {
+        py.detach(|| self.with_log(|log| log.flush(durable)))
+            .map_err(PyErr::from)
+    }
+
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| {
+            let taken = self
+                .inner
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .take();
+            taken.map_or(Ok(()), |mut log| log.close())
+        })
+        .map_err(PyErr::from)
+    }
+
+    #[getter]
+    fn path(&self) -> PathBuf {
+        self.path.clone()
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        _kind: &Bound<'_, PyAny>,
+        _value: &Bound<'_, PyAny>,
+        _traceback: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        self.close(py)
+    }
+}
+
+impl PyTableLog {
+    /// Runs `f` on the open log; call with the GIL released.
+    fn with_log<T>(
+        &self,
+        f: impl FnOnce(&TableLog) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let guard = self
+            .inner
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let closed = || StoreError::Closed {
+            what: "table log",
+            path: self.path.clone(),
+        };
+        f(guard.as_ref().ok_or_else(closed)?)
+    }
+}
+
+/// Every valid row of a log as `{name: list}`, and a message naming the first
+/// defect (file and byte offset) or None. Damage never raises; a missing file does.
+#[pyfunction]
+fn read_log<'py>(py: Python<'py>, path: PathBuf) -> PyResult<(Bound<'py, PyDict>, Option<String>)> {
+    let file = py.detach(|| LogFile::read(&path)).map_err(PyErr::from)?;
+    let log = py.detach(|| file.decode());
+    Ok((
+        raw_log_to_dict(py, &log)?,
+        log.defect.as_ref().map(|d| d.to_string()),
+    ))
+}
+
+/// Writes `{name: list}` (typed by `schema`) as an Arrow IPC file, atomically.
+#[pyfunction]
+fn write_ipc(
+    py: Python<'_>,
+    path: PathBuf,
+    columns: &Bound<'_, PyDict>,
+    schema: Vec<(String, String)>,
+) -> PyResult<()> {
+    let batch = batch_from_dict(columns, &parse_schema(schema)?)?;
+    batch.check(&batch.schema()).map_err(PyErr::from)?;
+    py.detach(|| compact::write_ipc(&path, &batch))
+        .map_err(PyErr::from)
+}
+
+/// Compacts a table log into an Arrow IPC file (atomically) without crossing into
+/// Python; returns the log's defect message or None.
+#[pyfunction]
+fn compact_log(py: Python<'_>, log_path: PathBuf, ipc_path: PathBuf) -> PyResult<Option<String>> {
+    let defect = py
+        .detach(|| compact::compact_log(&log_path, &ipc_path))
+        .map_err(PyErr::from)?;
+    Ok(defect.map(|d| d.to_string()))
+}
+
+/// Artifact pack writer; `put` copies the bytes into a queue and returns the record id.
+/// Like `TableLog`, no lock is held while waiting for the GIL.
+#[pyclass(name = "PackWriter", module = "modularml._store", frozen)]
+struct PyPackWriter {
+    inner: RwLock<Option<PackWriter>>,
+    path: PathBuf,
+}
+
+#[pymethods]
+impl PyPackWriter {
+    #[new]
+    fn new(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        let writer = py
+            .detach(|| PackWriter::create(&path))
+            .map_err(PyErr::from)?;
+        Ok(Self {
+            inner: RwLock::new(Some(writer)),
+            path,
+        })
+    }
+
+    fn put(&self, data: &[u8], codec: &str) -> PyResult<u64> {
+        self.with_writer(|writer| writer.put(data.to_vec(), codec))
+            .map_err(PyErr::from)
+    }
+
+    #[pyo3(signature = (durable = true))]
+    fn flush(&self, py: Python<'_>, durable: bool) -> PyResult<()> {
+        py.detach(|| self.with_writer(|writer| writer.flush(durable)))
+            .map_err(PyErr::from)
+    }
+
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| {
+            let taken = self
+                .inner
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .take();
+            taken.map_or(Ok(()), |mut writer| writer.close())
+        })
+        .map_err(PyErr::from)
+    }
+
+    fn __len__(&self) -> usize {
+        self.with_writer(|writer| Ok(writer.len() as usize))
+            .unwrap_or(0)
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        _kind: &Bound<'_, PyAny>,
+        _value: &Bound<'_, PyAny>,
+        _traceback: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        self.close(py)
+    }
+}
+
+impl PyPackWriter {
+    fn with_writer<T>(
+        &self,
+        f: impl FnOnce(&PackWriter) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let guard = self
+            .inner
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let closed = || StoreError::Closed {
+            what: "pack",
+            path: self.path.clone(),
+        };
+        f(guard.as_ref().ok_or_else(closed)?)
+    }
+}
+
+/// Lazy, verified reader of an artifact pack.
+#[pyclass(name = "PackReader", module = "modularml._store", frozen)]
+struct PyPackReader {
+    inner: PackReader,
+}
+
+#[pymethods]
+impl PyPackReader {
+    #[new]
+    fn new(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        let inner = py.detach(|| PackReader::open(&path)).map_err(PyErr::from)?;
+        Ok(Self { inner })
+    }
+
+    fn get<'py>(&self, py: Python<'py>, id: u64) -> PyResult<(Bound<'py, PyBytes>, String)> {
+        let (data, codec) = py.detach(|| self.inner.get(id)).map_err(PyErr::from)?;
+        Ok((PyBytes::new(py, &data), codec))
+    }
+
+    fn ids(&self) -> Vec<u64> {
+        self.inner.ids()
+    }
+
+    fn verify(&self, py: Python<'_>) -> Vec<String> {
+        py.detach(|| self.inner.verify())
+    }
+
+    #[getter]
+    fn corrupt(&self) -> Vec<String> {
+        self.inner.problems().to_vec()
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+}
+
+/// Replaces `path` with `text` atomically (temp file, fsync, rename, fsync dir).
+#[pyfunction]
+fn write_json_atomic(py: Python<'_>, path: PathBuf, text: &str) -> PyResult<()> {
+    let text = text.to_owned();
+    py.detach(|| manifest::write_json_atomic(&path, &text))
+        .map_err(PyErr::from)
+}
+
+/// A path-safe name for any label.
+#[pyfunction]
+fn slug(label: &str) -> String {
+    slugs::slug(label)
+}
+
+/// Creates a new run directory under `parent`; never reuses an existing one.
+#[pyfunction]
+fn create_run_dir(py: Python<'_>, parent: PathBuf, label: &str) -> PyResult<PathBuf> {
+    let label = label.to_owned();
+    py.detach(|| manifest::create_run_dir(&parent, &label))
+        .map_err(PyErr::from)
+}
+
+/// `<root>/<table>/<key>=<value>/...` with every part slugged (hive-style partitions).
+#[pyfunction]
+fn partition_dir(root: PathBuf, table: &str, keys: Vec<(String, String)>) -> PathBuf {
+    let keys: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    compact::partition_dir(&root, table, &keys)
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("CorruptFileError", m.py().get_type::<CorruptFileError>())?;
+    m.add_class::<PyTableLog>()?;
+    m.add_class::<PyPackWriter>()?;
+    m.add_class::<PyPackReader>()?;
+    m.add_function(wrap_pyfunction!(read_log, m)?)?;
+    m.add_function(wrap_pyfunction!(write_ipc, m)?)?;
+    m.add_function(wrap_pyfunction!(compact_log, m)?)?;
+    m.add_function(wrap_pyfunction!(write_json_atomic, m)?)?;
+    m.add_function(wrap_pyfunction!(slug, m)?)?;
+    m.add_function(wrap_pyfunction!(create_run_dir, m)?)?;
+    m.add_function(wrap_pyfunction!(partition_dir, m)?)?;
+    Ok(())
+}
