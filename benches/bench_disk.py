@@ -120,3 +120,31 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def run(quick: bool) -> list:
+    """Rows for benches/run.py (the native disk layer; medians)."""
+    import common
+    from common import Row, Stat
+
+    records, reopen_records, repeats = (200_000, 100_000, 3) if quick else (2_000_000, 10_000_000, 5)
+    if common.TINY:
+        records, reopen_records, repeats = 20_000, 10_000, 1
+    with tempfile.TemporaryDirectory() as name:
+        directory = Path(name)
+        rates = [durable_log_rate(directory, records, 10_000, 100_000) for _ in range(repeats)]
+        latencies = sorted(artifact_put_latencies(directory, 20 if common.TINY else 200 if quick else 1000))
+        reopen = reopen_times(directory, reopen_records, repeats)
+    rate = Stat.of(rates)
+    put = Stat.of([s * 1e6 for s in latencies])
+    rows = [
+        Row("durable metric logging (TableLog, fsync per 100k)", records, "records/s", rate,
+            bar=">= 1M records/s", met=rate.median >= 1e6),
+        Row("80 KB array artifact put, seen by the caller", None, "us", put,
+            bar="<= 100 us", met=put.median <= 100),
+    ]
+    for what, seconds in reopen.items():
+        met = seconds < 1 if reopen_records >= 10_000_000 else None
+        rows.append(Row(f"reopen: {what}", reopen_records, "s", Stat(seconds, seconds, seconds),
+                        bar="< 1 s at 1e7", met=met))
+    return rows

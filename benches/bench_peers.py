@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+import common
 from common import PEER_VENV, REFERENCE_DIR, Row, Stat, ensure_venv, repeat, run_in_venv
 
 PEER_PACKAGES = ["tensorboard", "mlflow-skinny"]
@@ -35,7 +36,7 @@ def _ours_batched_us(n: int) -> list[float]:
 
 
 def run(quick: bool) -> list[Row]:
-    n = 20_000 if quick else 200_000
+    n = 1_000 if common.TINY else 20_000 if quick else 200_000
     peers: dict[str, float] = {}
     skipped = ensure_venv(PEER_VENV, PEER_PACKAGES)
     note = ""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+import common
 from common import REFERENCE_DIR, REFERENCE_VENV, Row, Stat, ensure_venv, repeat, run_in_venv
 
 BATCHES_PER_EPOCH = 100  # as in benches/reference/ref_queries.py
@@ -84,6 +85,8 @@ def run(quick: bool) -> list[Row]:
     sizes = [10**3, 10**4, 10**5] if quick else [10**3, 10**4, 10**5, 10**6, 10**7]
     ref_sizes = [10**3, 10**4] if quick else [10**3, 10**4, 10**5]
     repeats = 5 if quick else 9
+    if common.TINY:
+        sizes, ref_sizes, repeats = [10**3], [10**3], 2
     ref, why = _reference(ref_sizes, 3)
     rows = []
     for n in sizes:

@@ -51,7 +51,12 @@ def median_seconds(
     return statistics.median(times[0]), statistics.median(times[1])
 
 
+# (label, ours, polars, unit) of every row printed, for benches/run.py
+RESULTS: list[tuple[str, float, float, str]] = []
+
+
 def row(label: str, ours: float, polars: float, unit: str, lower_is_better: bool = True) -> None:
+    RESULTS.append((label, ours, polars, unit))
     ratio = polars / ours if lower_is_better else ours / polars
     print(f"{label:<38} {ours:>12.4g} {polars:>12.4g} {unit:<10} {ratio:>9.1f}x")
 
@@ -189,21 +194,51 @@ def bench_where_name(n: int, repeats: int) -> None:
     row(f"where(name=x) -> DataFrame (n={n:.0e})", mine * us, theirs * us, "us")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, few repeats")
-    args = parser.parse_args()
-    sizes = [10**3, 10**4, 10**5] if args.quick else [10**3, 10**4, 10**5, 10**6, 10**7]
-    repeats = 3 if args.quick else 7
+def run_all(quick: bool, tiny: bool = False) -> None:
+    sizes = [10**3, 10**4, 10**5] if quick else [10**3, 10**4, 10**5, 10**6, 10**7]
+    repeats = 3 if quick else 7
+    if tiny:
+        sizes, repeats = [10**3, 10**4], 1
     print(f"{'benchmark':<38} {'modularml':>12} {'polars':>12} {'unit':<10} {'speedup':>10}")
-    bench_append(10**5 if args.quick else 10**6, repeats)
-    bench_extend(10**6 if args.quick else 10**7, 10**4, repeats)
+    bench_append(10**4 if tiny else 10**5 if quick else 10**6, repeats)
+    bench_extend(10**5 if tiny else 10**6 if quick else 10**7, 10**4, repeats)
     for n in sizes[-2:]:
         bench_nbytes(n)
     for n in sizes:
         bench_query(n, repeats)
     for n in sizes:
         bench_where_name(n, repeats)
+
+
+BARS = {  # label prefix -> (bar, test on ours)
+    "append, per call": ("<= 0.5 us/row", lambda ours: ours <= 0.5),
+    "extend, numpy": (">= 50 M values/s", lambda ours: ours >= 50),
+    "memory per metric row": ("<= 32 bytes/row", lambda ours: ours <= 32),
+}
+
+
+def run(quick: bool) -> list:
+    """Rows for benches/run.py (medians; Polars measured in the same run)."""
+    import common
+    from common import Row, Stat
+
+    RESULTS.clear()
+    run_all(quick, tiny=common.TINY)
+    rows = []
+    for label, ours, polars, unit in RESULTS:
+        bar, met = next(((b, test(ours)) for p, (b, test) in BARS.items() if label.startswith(p)), ("", None))
+        if label.startswith("memory") and "n=1e+0" in label and int(label[-3]) < 6:
+            bar, met = "", None  # the bar is for large tables (chunk overhead amortised)
+        if label.startswith("where(epoch=k)") and "n=1e+07" in label:
+            bar, met = "<= polars at 1e7", ours <= polars
+        rows.append(Row(f"store: {label}", None, unit, Stat(ours, ours, ours), {"polars": polars}, bar, met))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, few repeats")
+    run_all(parser.parse_args().quick)
 
 
 if __name__ == "__main__":

@@ -173,3 +173,37 @@ def main() -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def run(quick: bool) -> list:
+    """Rows for benches/run.py: per-step time vs raw torch (same run) and the reference."""
+    import common
+    from common import REFERENCE_DIR, REFERENCE_VENV, Row, Stat, ensure_venv, run_in_venv
+
+    torch.set_num_threads(1)
+    repeats = 3 if quick else 7
+    sizes = {10_000: 1, 100_000: 1} if quick else {10_000: 8, 100_000: 1}
+    ref_sizes = [10_000] if quick else [10_000, 100_000]
+    if common.TINY:
+        repeats, sizes, ref_sizes = 1, {2_000: 1}, [2_000]
+    why = ensure_venv(REFERENCE_VENV, ["modularml==1.0.0", "ipython"])
+    ref: dict = {}
+    if why is None:
+        try:
+            ref = run_in_venv(REFERENCE_VENV, REFERENCE_DIR / "ref_train_step.py",
+                              {"sizes": ref_sizes, "n_epochs": 1}, timeout=3000)["step_s"]
+        except (RuntimeError, OSError) as exc:
+            why = f"reference failed: {exc}"[:300]
+    rows = []
+    for n, epochs in sizes.items():
+        result = measure(n, "cpu", repeats, epochs)
+        us = result["us_per_step"]
+        baselines = {"raw torch": us["raw"] * 1e-6}
+        if str(n) in ref:
+            baselines["reference"] = ref[str(n)]
+        ratio = result["ratio_vs_raw"]["framework[all]"]
+        fw = us["framework[all]"] * 1e-6
+        rows.append(Row("TrainPhase step, seed MLP, batch 32 (recording all)", n, "s",
+                        Stat(fw, fw, fw), baselines, f"<= {BAR}x raw torch", ratio <= BAR,
+                        f"{ratio:.3f}x raw" + (f"; {why}" if why else "")))
+    return rows

@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import common  # noqa: E402
 from common import Row, machine  # noqa: E402
 
 # module name -> what it measures; each exposes run(quick: bool) -> list[Row]
@@ -74,9 +75,12 @@ def markdown(rows: list[Row], info: dict, quick: bool) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, under two minutes")
+    parser.add_argument("--tiny", action="store_true", help="smoke run at the smallest sizes (tests)")
     parser.add_argument("--only", nargs="*", choices=sorted(SECTIONS), help="run only these sections")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="where latest.md / latest.json go")
     args = parser.parse_args()
+    common.TINY = args.tiny
+    quick = args.quick or args.tiny
 
     rows: list[Row] = []
     failures: dict[str, str] = {}
@@ -84,7 +88,7 @@ def main() -> int:
         t0 = time.perf_counter()
         print(f"== {name}: {SECTIONS[name]}", flush=True)
         try:
-            rows.extend(importlib.import_module(name).run(quick=args.quick))
+            rows.extend(importlib.import_module(name).run(quick=quick))
         except Exception as exc:  # one broken section must not hide the others
             failures[name] = f"{type(exc).__name__}: {exc}"
             print(f"   FAILED: {failures[name]}", flush=True)
@@ -92,11 +96,11 @@ def main() -> int:
 
     info = machine()
     args.out.mkdir(parents=True, exist_ok=True)
-    table = markdown(rows, info, args.quick)
+    table = markdown(rows, info, quick)
     if failures:
         table += "\nFailed sections: " + "; ".join(f"{k}: {v}" for k, v in failures.items()) + "\n"
     (args.out / "latest.md").write_text(table)
-    payload = {"machine": info, "quick": args.quick, "rows": [r.to_json() for r in rows], "failures": failures}
+    payload = {"machine": info, "quick": quick, "tiny": args.tiny, "rows": [r.to_json() for r in rows], "failures": failures}
     (args.out / "latest.json").write_text(json.dumps(payload, indent=2))
     print(table)
     return 1 if failures else 0
