@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -28,19 +27,6 @@ from torch import nn
 
 ROOT = Path(__file__).resolve().parents[1]
 BAR = 1.10
-
-
-def ensure_store() -> str:
-    """Use the native store; fall back to the tests' pure-Python stand-in if it is missing."""
-    from modularml import _store
-
-    if hasattr(_store, "Table"):
-        return "native"
-    sys.path.insert(0, str(ROOT / "tests"))
-    import semantics_model
-
-    semantics_model.use_stand_in_if_native_missing()
-    return "python stand-in (native Table missing)"
 
 
 def make_data(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -150,13 +136,12 @@ def main() -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", type=Path, help="also write the numbers to this file")
     args = parser.parse_args()
-    store = ensure_store()
     torch.set_num_threads(1)  # tiny model: threads only add noise
     repeats = 5 if args.quick else 15
     sizes = {10_000: 1 if args.quick else 3, 100_000: 1}  # epochs per timed run
-    report = {"device": args.device, "store": store, "torch": torch.__version__, "bar": BAR,
+    report = {"device": args.device, "torch": torch.__version__, "bar": BAR,
               "results": [measure(n, args.device, repeats, e) for n, e in sizes.items()]}
-    print(f"train-step overhead (medians; store: {store}; device: {args.device})")
+    print(f"train-step overhead (medians; device: {args.device})")
     print(f"{'samples':>8} {'raw us':>8} {'fw us':>8} {'ratio':>7} {'fw none us':>10} {'ratio':>7}")
     ok = True
     for r in report["results"]:

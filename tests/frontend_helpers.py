@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 import torch
 
-import semantics_model
 from modularml import (
     AppliedLoss,
     Experiment,
@@ -20,8 +19,6 @@ from modularml import (
 )
 from modularml.core.experiment.context import ExperimentContext
 from modularml.models.torch import SequentialMLP
-
-semantics_model.use_stand_in_if_native_missing()
 
 
 @dataclass

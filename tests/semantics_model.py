@@ -6,9 +6,8 @@ Two models live here:
   first/last, axes_values, select, one, at) over plain rows. Hypothesis tests
   compare the real series against it.
 * `TableModel` / `ViewModel`: the native `Table`/`View` contract of
-  docs/internals.md §1, slow and obvious. It stands in for `modularml._store.Table`
-  when the extension does not provide one yet (`use_stand_in_if_native_missing`),
-  and checks the real one for conformance once it does.
+  docs/internals.md §1, slow and obvious; the conformance tests check the real
+  native store against it.
 """
 
 from __future__ import annotations
@@ -303,16 +302,6 @@ class TableModel:
 
     def view(self) -> ViewModel:
         return ViewModel(self._schema, {c: list(v) for c, v in self._data.items()}, len(self))
-
-
-def use_stand_in_if_native_missing() -> bool:
-    """Install `TableModel` as `modularml._store.Table` if the extension lacks one."""
-    from modularml import _store
-
-    if hasattr(_store, "Table"):
-        return False
-    _store.Table = TableModel  # type: ignore[attr-defined]
-    return True
 
 
 Predicate = Callable[[Any], bool]

@@ -6,22 +6,12 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
-
-TESTS = Path(__file__).resolve().parent
-
-# The results store's native Table may not be built yet: then the tests' stand-in is used.
-RUNNER = (
-    "import runpy, sys; sys.path.insert(0, {tests!r}); import semantics_model; "
-    "semantics_model.use_stand_in_if_native_missing(); "
-    "runpy.run_module('modularml.examples.use_callbacks', run_name='__main__')"
-)
 
 
 def test_use_callbacks_example_runs_and_prints_what_the_notebook_shows():
     env = {**os.environ, "MPLBACKEND": "Agg", "MODULARML_PROGRESS": "0"}
     proc = subprocess.run(
-        [sys.executable, "-c", RUNNER.format(tests=str(TESTS))],
+        [sys.executable, "-m", "modularml.examples.use_callbacks"],
         capture_output=True, text=True, timeout=300, env=env, check=False,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]

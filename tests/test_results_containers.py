@@ -7,10 +7,6 @@ from pathlib import Path
 
 import pytest
 
-import semantics_model
-
-semantics_model.use_stand_in_if_native_missing()
-
 from modularml.results import (  # noqa: E402
     EvalResults,
     ExperimentRun,

@@ -10,11 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import semantics_model
-from semantics_model import SeriesModel
-
-semantics_model.use_stand_in_if_native_missing()
-
 from modularml.results import LossRecord, MetricEntry, PayloadResult, TrainResults  # noqa: E402
+from semantics_model import SeriesModel
 
 NATIVE = {name: name for name in semantics_model.REDUCERS}
 

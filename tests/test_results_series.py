@@ -7,10 +7,6 @@ import polars as pl
 import pytest
 import torch
 
-import semantics_model
-
-semantics_model.use_stand_in_if_native_missing()
-
 from modularml.results import (  # noqa: E402
     CallbackDataSeries,
     LossDataSeries,
