@@ -28,6 +28,7 @@ _EXPORTS: dict[str, str] = {
     "EmptyExperimentContextError": "modularml.core.experiment.context",
     "NodeNotFoundError": "modularml.core.experiment.context",
     "ExecutionContext": "modularml.core.experiment.execution_context",
+    "ExperimentCallback": "modularml.core.experiment.callbacks.experiment_callback",
     "InputBinding": "modularml.core.experiment.phases.phase",
     "TrainPhase": "modularml.core.experiment.phases.train_phase",
     "EvalPhase": "modularml.core.experiment.phases.eval_phase",
