@@ -1,5 +1,6 @@
 """Built-in phase callbacks and the result types hooks return."""
 
+from modularml.callbacks.config import callback_from_config
 from modularml.callbacks.early_stopping import EarlyStopping, EarlyStoppingResult
 from modularml.callbacks.eval_loss_metric import EvalLossMetric
 from modularml.callbacks.evaluation import Evaluation, EvaluationCallbackResult
@@ -18,4 +19,5 @@ __all__ = [
     "MetricCallback",
     "MetricResult",
     "PayloadResult",
+    "callback_from_config",
 ]
