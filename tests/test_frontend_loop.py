@@ -196,7 +196,7 @@ def test_dispatcher_only_calls_overridden_hooks():
         def from_config(cls, config):
             return cls()
 
-    d = HookDispatcher([OnlyEpochEnd()], experiment=None, phase=None, results=None)
+    d = HookDispatcher([OnlyEpochEnd()], context={})
     assert {h: len(cbs) for h, cbs in d._callbacks.items()} == {
         h: int(h == "on_epoch_end") for h in HOOKS}
 

@@ -40,6 +40,7 @@ _EXPORTS: dict[str, str] = {
     "FitResults": "modularml.results",
     "PhaseGroupResults": "modularml.results",
     "ExperimentRun": "modularml.results",
+    "ExperimentCallback": "modularml.core.experiment.callbacks.experiment_callback",
     "EarlyStopping": "modularml.callbacks",
     "EvalLossMetric": "modularml.callbacks",
 }

@@ -7,6 +7,11 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from modularml.core.experiment.callbacks.dispatch import HookDispatcher, sort_callbacks
+from modularml.core.experiment.callbacks.experiment_callback import (
+    EXPERIMENT_HOOKS,
+    ExperimentCallback,
+)
 from modularml.core.experiment.context import ExperimentContext
 from modularml.core.experiment.loop import run_phase
 from modularml.core.experiment.phase_run import build_phase_run
@@ -24,8 +29,8 @@ class Experiment:
     Args:
         label: experiment label (also the label of its execution plan).
         results_config: a `ResultsConfig` (default: everything in memory).
-        callbacks: experiment-level callbacks (kept for configuration; phase callbacks are
-            attached to phases).
+        callbacks: `ExperimentCallback`s, fired around phase and group runs (phase-level
+            `Callback`s are attached to phases).
         registration_policy: the new context's policy for duplicate node labels.
     """
 
@@ -45,7 +50,10 @@ class Experiment:
         self._ctx.make_active()
         self._ctx.bind_experiment(self)
         self.results_config = results_config if results_config is not None else ResultsConfig()
-        self.callbacks = list(callbacks or [])
+        self._callbacks: list[ExperimentCallback] = []
+        self._hooks = self._dispatcher()
+        for cb in callbacks or []:
+            self.add_callback(cb)
         self.execution_plan = PhaseGroup(label)
         self._history: list[Any] = []
 
@@ -76,6 +84,22 @@ class Experiment:
 
     def __repr__(self) -> str:
         return f"Experiment(label={self.label!r}, runs={len(self._history)})"
+
+    # -- experiment callbacks ----------------------------------------------------------------
+    @property
+    def callbacks(self) -> list[ExperimentCallback]:
+        """The experiment-level callbacks in execution order (a copy)."""
+        return list(self._callbacks)
+
+    def add_callback(self, callback: ExperimentCallback) -> None:
+        """Attach an ExperimentCallback (`TypeError` otherwise; duplicate labels raise)."""
+        self._callbacks = sort_callbacks([*self._callbacks, callback], base=ExperimentCallback)
+        self._hooks = self._dispatcher()
+
+    def _dispatcher(self) -> HookDispatcher:
+        return HookDispatcher(self._callbacks, context={"experiment": self},
+                              base=ExperimentCallback, hooks=EXPERIMENT_HOOKS,
+                              context_hooks=frozenset())
 
     # -- properties ------------------------------------------------------------------------
     @property
@@ -118,10 +142,12 @@ class Experiment:
 
     def run(self, **display: Any) -> list[Any]:
         """Run every top-level item of the execution plan; one history entry each."""
+        self._hooks.call("on_experiment_start")
         out = []
         for item in self.execution_plan.all:
             runner = self.run_group if isinstance(item, PhaseGroup) else self.run_phase
             out.append(runner(item, **display))
+        self._hooks.call("on_experiment_end")
         return out
 
     def preview_phase(self, phase: ExperimentPhase, **display: Any) -> Any:
@@ -133,7 +159,7 @@ class Experiment:
         """
         display.setdefault("show_progress", False)
         with self._restoring_state(phase.mutates_state):
-            results, _meta, error = self._execute(phase, **display)
+            results, _meta, error = self._execute(phase, hooks=False, **display)
         if error is not None:
             raise error
         return results
@@ -150,7 +176,7 @@ class Experiment:
 
     # -- internals ---------------------------------------------------------------------------
     def _execute(
-        self, phase: ExperimentPhase, **display: Any
+        self, phase: ExperimentPhase, *, hooks: bool = True, **display: Any
     ) -> tuple[Any, Any, BaseException | None]:
         from modularml.results import PhaseExecutionMeta
 
@@ -160,11 +186,18 @@ class Experiment:
         results = phase.make_results()
         meta = PhaseExecutionMeta(label=phase.label, started_at=datetime.now())
         error: BaseException | None = None
+        experiment_hooks = self._hooks if hooks else None
         try:
+            if experiment_hooks is not None:
+                experiment_hooks.call("on_phase_start", phase=phase)
             run = build_phase_run(self, phase, results, show_progress=show_progress)
             meta.status = run_phase(run)
+            if experiment_hooks is not None:
+                experiment_hooks.call("on_phase_end", phase=phase, results=results)
         except BaseException as e:  # recorded as failed, re-raised by the caller
             meta.status, error = "failed", e
+            if experiment_hooks is not None:
+                experiment_hooks.exception(e, phase=phase)
         meta.ended_at = datetime.now()
         return results, meta, error
 
@@ -175,6 +208,7 @@ class Experiment:
 
         results = PhaseGroupResults(label=group.label)
         meta = PhaseGroupExecutionMeta(label=group.label, started_at=datetime.now())
+        self._hooks.call("on_group_start", group=group)
         error: BaseException | None = None
         for item in group.all:
             if isinstance(item, PhaseGroup):
@@ -186,6 +220,8 @@ class Experiment:
             if error is not None:
                 break
         meta.ended_at = datetime.now()
+        if error is None:
+            self._hooks.call("on_group_end", group=group, results=results)
         return results, meta, error
 
     def _append_run(self, label: str, meta: Any, results: Any) -> None:

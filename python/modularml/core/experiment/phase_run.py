@@ -182,7 +182,7 @@ def build_phase_run(
         step = FitStep(graph, order, active, phase.losses, phase.freeze_after_fit)
     run = PhaseRun(
         experiment=experiment, phase=phase, results=results,
-        hooks=HookDispatcher(phase.callbacks, experiment=experiment, phase=phase, results=results),
+        hooks=HookDispatcher.for_phase(experiment, phase, results),
         source=source, step=step, links=node_links(graph, order),
         n_epochs=phase.n_epochs if kind == "train" else 1, has_epochs=kind == "train",
         make_records=[_record_maker(loss, "trainable" if kind == "train" else "auxiliary")
