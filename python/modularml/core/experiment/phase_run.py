@@ -171,6 +171,11 @@ def build_phase_run(
     active = set(phase.active_nodes) if phase.active_nodes is not None else set(order)
     kind = phase.kind
     if kind == "train":
+        if not any(loss.node_label in active for loss in phase.losses):
+            raise ValueError(
+                f"No loss of TrainPhase {phase.label!r} is applied to an active node "
+                f"({sorted(active)})."
+            )
         graph.unfreeze([lb for lb in order if lb in active])
         source = BatchSource(phase.input_sources, graph.device, sampler=phase.sampler)
         step: Any = TrainStep(GraphForward(graph, order, active), phase.losses, graph.optimizer)
