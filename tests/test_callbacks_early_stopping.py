@@ -93,3 +93,15 @@ def test_config_and_validation():
         EarlyStopping(mode="up")
     with pytest.raises(ValueError):
         EarlyStopping(reducer="median")
+
+
+def test_last_recording_keeps_the_restored_best_epoch():
+    from modularml import ResultRecording
+
+    s = seed_setup()
+    stopper = EarlyStopping(monitor="score", patience=2, restore_best=True)
+    phase = train_phase(s, n_epochs=10, callbacks=[Scripted([1.0, 0.2, 0.6, 0.7]), stopper],
+                        result_recording=ResultRecording.LAST)
+    res = s.exp.run_phase(phase)
+    epochs = {c.epoch_idx for c in res.execution_contexts().values()}
+    assert epochs == {1} and len(res.execution_contexts()) == 3

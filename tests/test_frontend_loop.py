@@ -196,7 +196,7 @@ def test_dispatcher_only_calls_overridden_hooks():
         def from_config(cls, config):
             return cls()
 
-    d = HookDispatcher([OnlyEpochEnd()], experiment=None, phase=None, results=None)
+    d = HookDispatcher([OnlyEpochEnd()], context={})
     assert {h: len(cbs) for h, cbs in d._callbacks.items()} == {
         h: int(h == "on_epoch_end") for h in HOOKS}
 
@@ -321,3 +321,15 @@ def test_hooks_see_every_step_logged_so_far():
     assert [x[:4] for x in seen] == [(0, 0, 1, 1), (0, 1, 2, 2), (0, 2, 3, 3),
                                     (1, 0, 4, 5), (1, 1, 5, 6), (1, 2, 6, 7)]
     assert all(isinstance(x[4], float) for x in seen)
+
+
+def test_lr_scheduler_steps_once_per_epoch():
+    s = seed_setup()
+    from modularml import ModelGraph, Optimizer
+
+    ExperimentContext.get_active().registration_policy = "overwrite"
+    opt = Optimizer("sgd", opt_kwargs={"lr": 0.1}, backend="torch", scheduler="steplr",
+                    scheduler_kwargs={"step_size": 1, "gamma": 0.5})
+    ModelGraph("SimpleGraph", nodes=[s.node], optimizer=opt).build()
+    s.exp.run_phase(train_phase(s, n_epochs=3))
+    assert opt.instance.param_groups[0]["lr"] == pytest.approx(0.1 * 0.5**3)

@@ -105,3 +105,21 @@ def test_optimizer_by_name_class_and_scheduler():
     opt.step()
     opt.epoch_end()
     assert opt.instance.param_groups[0]["lr"] == pytest.approx(0.05)
+
+
+def test_scalar_callable_losses_are_not_rescaled():
+    s = seed_setup()
+
+    def scalar_mse(pred, target):
+        return ((pred - target) ** 2).mean()
+
+    from modularml.core.experiment.execution_context import Batch, ExecutionContext
+
+    x, y = torch.randn(8, 1, 20), torch.randn(8, 1)
+    ctx = ExecutionContext("p", 0, 0, {"MLP": Batch(x, y)})
+    ctx.outputs["MLP"] = s.node.model(x)
+    builtin = s.loss.compute(ctx)
+    custom = AppliedLoss(Loss(scalar_mse), on="MLP", label="c").compute(ctx)
+    weighted = AppliedLoss(Loss("mse", backend="torch"), on="MLP", weight=3.0).compute(ctx)
+    assert custom.item() == pytest.approx(builtin.item())
+    assert weighted.item() == pytest.approx(3 * builtin.item())

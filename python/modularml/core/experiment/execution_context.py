@@ -23,16 +23,20 @@ class Batch:
         self._source = source  # (features, targets) of the whole split
         self._key = key
 
+    def _gather(self, tensor: Any) -> Any:
+        key = self._key
+        return tensor[key] if isinstance(key, slice) else tensor.index_select(0, key)
+
     @property
     def features(self) -> Any:
         if self._features is None and self._source is not None:
-            self._features = self._source[0][self._key]
+            self._features = self._gather(self._source[0])
         return self._features
 
     @property
     def targets(self) -> Any:
         if self._targets is None and self._source is not None and self._source[1] is not None:
-            self._targets = self._source[1][self._key]
+            self._targets = self._gather(self._source[1])
         return self._targets
 
     def release(self) -> None:

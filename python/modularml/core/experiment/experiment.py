@@ -7,7 +7,11 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from modularml.core.experiment.callbacks.experiment_callback import ExperimentHooks
+from modularml.core.experiment.callbacks.dispatch import HookDispatcher, sort_callbacks
+from modularml.core.experiment.callbacks.experiment_callback import (
+    EXPERIMENT_HOOKS,
+    ExperimentCallback,
+)
 from modularml.core.experiment.context import ExperimentContext
 from modularml.core.experiment.loop import run_phase
 from modularml.core.experiment.phase_run import build_phase_run
@@ -25,8 +29,8 @@ class Experiment:
     Args:
         label: experiment label (also the label of its execution plan).
         results_config: a `ResultsConfig` (default: everything in memory).
-        callbacks: `ExperimentCallback`s, called at experiment, group and phase boundaries
-            of `run`, `run_group` and `run_phase` (phase callbacks go on phases).
+        callbacks: `ExperimentCallback`s, fired around phase and group runs (phase-level
+            `Callback`s are attached to phases).
         registration_policy: the new context's policy for duplicate node labels.
     """
 
@@ -46,7 +50,10 @@ class Experiment:
         self._ctx.make_active()
         self._ctx.bind_experiment(self)
         self.results_config = results_config if results_config is not None else ResultsConfig()
-        self._hooks = ExperimentHooks(callbacks or [])
+        self._callbacks: list[ExperimentCallback] = []
+        self._hooks = self._dispatcher()
+        for cb in callbacks or []:
+            self.add_callback(cb)
         self.execution_plan = PhaseGroup(label)
         self._history: list[Any] = []
 
@@ -78,6 +85,22 @@ class Experiment:
     def __repr__(self) -> str:
         return f"Experiment(label={self.label!r}, runs={len(self._history)})"
 
+    # -- experiment callbacks ----------------------------------------------------------------
+    @property
+    def callbacks(self) -> list[ExperimentCallback]:
+        """The experiment-level callbacks in execution order (a copy)."""
+        return list(self._callbacks)
+
+    def add_callback(self, callback: ExperimentCallback) -> None:
+        """Attach an ExperimentCallback (`TypeError` otherwise; duplicate labels raise)."""
+        self._callbacks = sort_callbacks([*self._callbacks, callback], base=ExperimentCallback)
+        self._hooks = self._dispatcher()
+
+    def _dispatcher(self) -> HookDispatcher:
+        return HookDispatcher(self._callbacks, context={"experiment": self},
+                              base=ExperimentCallback, hooks=EXPERIMENT_HOOKS,
+                              context_hooks=frozenset())
+
     # -- properties ------------------------------------------------------------------------
     @property
     def ctx(self) -> ExperimentContext:
@@ -96,15 +119,6 @@ class Experiment:
     def last_run(self) -> Any:
         return self._history[-1] if self._history else None
 
-    @property
-    def callbacks(self) -> list[Any]:
-        """The experiment callbacks, in the order they run."""
-        return self._hooks.callbacks
-
-    def add_callback(self, callback: Any) -> None:
-        """Register an `ExperimentCallback` (sorted by its `execution_order`)."""
-        self._hooks.add(callback)
-
     # -- running ---------------------------------------------------------------------------
     def run_phase(self, phase: ExperimentPhase, **display: Any) -> Any:
         """Run one phase, record an ExperimentRun and return the phase's results.
@@ -112,7 +126,7 @@ class Experiment:
         A failed phase is recorded with status "failed" and its partial results, then its
         exception propagates. Display option: `show_progress` (bool).
         """
-        results, meta, error = self._execute(phase, hooks=True, **display)
+        results, meta, error = self._execute(phase, **display)
         self._append_run(phase.label, meta, results)
         if error is not None:
             raise error
@@ -120,7 +134,7 @@ class Experiment:
 
     def run_group(self, group: PhaseGroup, **display: Any) -> Any:
         """Run a group's phases and subgroups in order as one ExperimentRun."""
-        results, meta, error = self._execute_group(group, hooks=True, **display)
+        results, meta, error = self._execute_group(group, **display)
         self._append_run(group.label, meta, results)
         if error is not None:
             raise error
@@ -128,20 +142,13 @@ class Experiment:
 
     def run(self, **display: Any) -> list[Any]:
         """Run every top-level item of the execution plan; one history entry each."""
-        out: list[Any] = []
-        self._experiment_hook("on_experiment_start")
+        self._hooks.call("on_experiment_start")
+        out = []
         for item in self.execution_plan.all:
             runner = self.run_group if isinstance(item, PhaseGroup) else self.run_phase
             out.append(runner(item, **display))
-        self._experiment_hook("on_experiment_end", results=out)
+        self._hooks.call("on_experiment_end", results=out)
         return out
-
-    def _experiment_hook(self, hook: str, **kwargs: Any) -> None:
-        try:
-            self._hooks.call(hook, experiment=self, **kwargs)
-        except BaseException as error:
-            self._hooks.exception(experiment=self, phase=None, exception=error)
-            raise
 
     def preview_phase(self, phase: ExperimentPhase, **display: Any) -> Any:
         """Run a phase and return its results, leaving no trace.
@@ -152,7 +159,7 @@ class Experiment:
         """
         display.setdefault("show_progress", False)
         with self._restoring_state(phase.mutates_state):
-            results, _meta, error = self._execute(phase, **display)
+            results, _meta, error = self._execute(phase, hooks=False, **display)
         if error is not None:
             raise error
         return results
@@ -169,7 +176,7 @@ class Experiment:
 
     # -- internals ---------------------------------------------------------------------------
     def _execute(
-        self, phase: ExperimentPhase, *, hooks: bool = False, **display: Any
+        self, phase: ExperimentPhase, *, hooks: bool = True, **display: Any
     ) -> tuple[Any, Any, BaseException | None]:
         from modularml.results import PhaseExecutionMeta
 
@@ -179,53 +186,42 @@ class Experiment:
         results = phase.make_results()
         meta = PhaseExecutionMeta(label=phase.label, started_at=datetime.now())
         error: BaseException | None = None
+        experiment_hooks = self._hooks if hooks else None
         try:
-            if hooks:
-                self._hooks.call("on_phase_start", experiment=self, phase=phase)
+            if experiment_hooks is not None:
+                experiment_hooks.call("on_phase_start", phase=phase)
             run = build_phase_run(self, phase, results, show_progress=show_progress)
             meta.status = run_phase(run)
+            if experiment_hooks is not None:
+                experiment_hooks.call("on_phase_end", phase=phase, results=results)
         except BaseException as e:  # recorded as failed, re-raised by the caller
             meta.status, error = "failed", e
+            if experiment_hooks is not None:
+                experiment_hooks.exception(e, phase=phase)
         meta.ended_at = datetime.now()
-        if hooks:
-            error = self._phase_end_hooks(phase, results, error)
         return results, meta, error
 
-    def _phase_end_hooks(
-        self, phase: Any, results: Any, error: BaseException | None
-    ) -> BaseException | None:
-        if error is not None:
-            self._hooks.exception(experiment=self, phase=phase, exception=error)
-        try:
-            self._hooks.call("on_phase_end", experiment=self, phase=phase, results=results)
-        except BaseException as e:
-            if error is None:
-                self._hooks.exception(experiment=self, phase=phase, exception=e)
-            return error or e
-        return error
-
     def _execute_group(
-        self, group: PhaseGroup, *, hooks: bool = False, **display: Any
+        self, group: PhaseGroup, **display: Any
     ) -> tuple[Any, Any, BaseException | None]:
         from modularml.results import PhaseGroupExecutionMeta, PhaseGroupResults
 
         results = PhaseGroupResults(label=group.label)
         meta = PhaseGroupExecutionMeta(label=group.label, started_at=datetime.now())
+        self._hooks.call("on_group_start", group=group)
         error: BaseException | None = None
-        if hooks:
-            self._hooks.call("on_group_start", experiment=self, group=group)
         for item in group.all:
             if isinstance(item, PhaseGroup):
-                child, child_meta, error = self._execute_group(item, hooks=hooks, **display)
+                child, child_meta, error = self._execute_group(item, **display)
             else:
-                child, child_meta, error = self._execute(item, hooks=hooks, **display)
+                child, child_meta, error = self._execute(item, **display)
             results.add_result(child)
             meta.add_child(child_meta)
             if error is not None:
                 break
         meta.ended_at = datetime.now()
-        if hooks:
-            self._hooks.call("on_group_end", experiment=self, group=group, results=results)
+        if error is None:
+            self._hooks.call("on_group_end", group=group, results=results)
         return results, meta, error
 
     def _append_run(self, label: str, meta: Any, results: Any) -> None:

@@ -78,22 +78,36 @@ class StepLog:
 
 
 class LastEpochBuffer:
-    """ResultRecording.LAST: hold the current epoch's contexts; hand them over at the end."""
+    """ResultRecording.LAST: keep one epoch's contexts; hand them over when the phase ends.
 
-    def __init__(self, results: Any) -> None:
+    That epoch is the last one, or, when a callback restores its best epoch (an
+    `EarlyStopping(restore_best=True)`, seen through its `restore_best` and `best_epoch`
+    attributes), the best one, so the contexts match the weights left in the model.
+    """
+
+    def __init__(self, results: Any, callbacks: list[Any] = ()) -> None:  # type: ignore[assignment]
         self._results = results
+        self._keeper = next((cb for cb in callbacks if getattr(cb, "restore_best", False)
+                             and hasattr(cb, "best_epoch")), None)
         self._epoch: Any = None
         self._contexts: list[Any] = []
+        self._best: tuple[Any, list[Any]] = (None, [])
 
     def add(self, exec_ctx: Any) -> None:
         if exec_ctx.epoch_idx != self._epoch:
+            if self._keeper is not None and self._keeper.best_epoch == self._epoch:
+                self._best = (self._epoch, self._contexts)
             self._epoch, self._contexts = exec_ctx.epoch_idx, []
         self._contexts.append(exec_ctx)
 
     def flush(self) -> None:
-        for exec_ctx in self._contexts:
+        contexts = self._contexts
+        best_epoch = getattr(self._keeper, "best_epoch", None)
+        if best_epoch is not None and best_epoch != self._epoch and best_epoch == self._best[0]:
+            contexts = self._best[1]
+        for exec_ctx in contexts:
             self._results.add_execution_context(exec_ctx)
-        self._contexts = []
+        self._contexts, self._best = [], (None, [])
 
 
 @dataclass(eq=False)
@@ -157,6 +171,11 @@ def build_phase_run(
     active = set(phase.active_nodes) if phase.active_nodes is not None else set(order)
     kind = phase.kind
     if kind == "train":
+        if not any(loss.node_label in active for loss in phase.losses):
+            raise ValueError(
+                f"No loss of TrainPhase {phase.label!r} is applied to an active node "
+                f"({sorted(active)})."
+            )
         graph.unfreeze([lb for lb in order if lb in active])
         source = BatchSource(phase.input_sources, graph.device, sampler=phase.sampler)
         step: Any = TrainStep(GraphForward(graph, order, active), phase.losses, graph.optimizer)
@@ -168,7 +187,7 @@ def build_phase_run(
         step = FitStep(graph, order, active, phase.losses, phase.freeze_after_fit)
     run = PhaseRun(
         experiment=experiment, phase=phase, results=results,
-        hooks=HookDispatcher(phase.callbacks, experiment=experiment, phase=phase, results=results),
+        hooks=HookDispatcher.for_phase(experiment, phase, results),
         source=source, step=step, links=node_links(graph, order),
         n_epochs=phase.n_epochs if kind == "train" else 1, has_epochs=kind == "train",
         make_records=[_record_maker(loss, "trainable" if kind == "train" else "auxiliary")
@@ -188,7 +207,7 @@ def _train_extras(run: PhaseRun, phase: Any, results: Any, show_progress: bool |
     if phase.result_recording is ResultRecording.NONE:
         run.record = None
     elif phase.result_recording is ResultRecording.LAST:
-        run.buffer = LastEpochBuffer(results)
+        run.buffer = LastEpochBuffer(results, phase.callbacks)
         run.record = run.buffer.add
     if progress_enabled(show_progress):
         steps = len(phase.sampler.batch_bounds(run.source.n_samples))

@@ -7,17 +7,24 @@ from typing import Any
 
 from modularml.core.experiment.callbacks.callback import HOOKS, Callback
 
+# phase hooks that receive the batch's ExecutionContext
+CONTEXT_HOOKS = frozenset(
+    {"on_epoch_start", "on_epoch_end", "on_batch_start", "on_batch_end", "on_exception"}
+)
 
-def overrides(callback: Callback, hook: str) -> bool:
+
+def overrides(callback: Any, hook: str, base: type = Callback) -> bool:
     """True when the callback's class defines `hook` other than as the base no-op."""
-    return getattr(type(callback), hook) is not getattr(Callback, hook)
+    return getattr(type(callback), hook) is not getattr(base, hook)
 
 
-def sort_callbacks(callbacks: Sequence[Callback]) -> list[Callback]:
+def sort_callbacks(callbacks: Sequence[Any], base: type = Callback) -> list[Any]:
     """Validate types and unique labels; order by `execution_order` (stable)."""
     for cb in callbacks:
-        if not isinstance(cb, Callback):
-            raise TypeError(f"Callbacks must be Callback instances, got {type(cb).__name__}.")
+        if not isinstance(cb, base):
+            raise TypeError(
+                f"Callbacks must be {base.__name__} instances, got {type(cb).__name__}."
+            )
     labels = [cb.label for cb in callbacks]
     dupes = sorted({lb for lb in labels if labels.count(lb) > 1})
     if dupes:
@@ -35,33 +42,55 @@ def _scope(hook: str, exec_ctx: Any) -> tuple[int | None, int | None, str | None
 
 
 class HookDispatcher:
-    """Runs one phase's callbacks. Built once per phase run.
+    """Runs a set of callbacks' hooks: a phase's `Callback`s, or an experiment's.
 
-    Which hooks each callback overrides is found here, once; a hook nobody overrides costs
-    one dict lookup. A hook that raises gets a note naming the callback and hook and
-    propagates; the loop then calls `exception()`, which gives every callback's
-    `on_exception` the real exception.
+    Built once per phase run (or per experiment). Which hooks each callback overrides is
+    found here, once; a hook nobody overrides costs one dict lookup. A hook that raises gets
+    a note naming the callback and hook and propagates; the caller then calls
+    `exception()`, which gives every callback's `on_exception` the real exception. With
+    `results`, non-None returns are wrapped, scoped and stored there.
+
+    Args:
+        callbacks: the callbacks, already sorted.
+        context: keyword arguments every hook receives (experiment, phase, results).
+        results: where to store returned values (phase callbacks only).
+        base: the callbacks' base class (its methods are the no-ops).
+        hooks: the hook names.
+        context_hooks: hooks that also receive `exec_ctx`.
     """
 
     def __init__(
-        self, callbacks: Sequence[Callback], *, experiment: Any, phase: Any, results: Any
+        self,
+        callbacks: Sequence[Any],
+        *,
+        context: dict[str, Any],
+        results: Any = None,
+        base: type = Callback,
+        hooks: Sequence[str] = HOOKS,
+        context_hooks: frozenset[str] = CONTEXT_HOOKS,
     ) -> None:
-        self._callbacks = {h: [cb for cb in callbacks if overrides(cb, h)] for h in HOOKS}
-        self._experiment = experiment
-        self._phase = phase
+        self._callbacks = {h: [cb for cb in callbacks if overrides(cb, h, base)] for h in hooks}
+        self._context = context
+        self._context_hooks = context_hooks
         self._results = results
         # called before any callback runs, so hooks see every step logged so far
         self.before: Callable[[], None] | None = None
 
-    def call(self, hook: str, exec_ctx: Any = None) -> None:
+    @classmethod
+    def for_phase(cls, experiment: Any, phase: Any, results: Any) -> HookDispatcher:
+        """The dispatcher of one phase run's callbacks."""
+        context = {"experiment": experiment, "phase": phase, "results": results}
+        return cls(phase.callbacks, context=context, results=results)
+
+    def call(self, hook: str, exec_ctx: Any = None, **extra: Any) -> None:
         """Run `hook` on every callback that overrides it, storing non-None returns."""
         callbacks = self._callbacks[hook]
         if not callbacks:
             return
         if self.before is not None:
             self.before()
-        kwargs = {"experiment": self._experiment, "phase": self._phase, "results": self._results}
-        if not hook.startswith("on_phase"):
+        kwargs = {**self._context, **extra}
+        if hook in self._context_hooks:
             kwargs["exec_ctx"] = exec_ctx
         for cb in callbacks:
             try:
@@ -72,14 +101,15 @@ class HookDispatcher:
             if returned is not None:
                 self._store(cb, hook, returned, exec_ctx)
 
-    def exception(self, exception: BaseException, exec_ctx: Any) -> None:
+    def exception(self, exception: BaseException, exec_ctx: Any = None, **extra: Any) -> None:
         """Give every callback's `on_exception` the exception; never raises over it.
 
         If an `on_exception` itself raises, that failure is added as a note to the original
         exception and the remaining callbacks still run.
         """
-        kwargs = {"experiment": self._experiment, "phase": self._phase, "exec_ctx": exec_ctx,
-                  "exception": exception, "results": self._results}
+        kwargs = {**self._context, **extra, "exception": exception}
+        if "on_exception" in self._context_hooks:
+            kwargs["exec_ctx"] = exec_ctx
         if self.before is not None and self._callbacks["on_exception"]:
             try:
                 self.before()
@@ -104,7 +134,7 @@ class HookDispatcher:
         epoch_idx, batch_idx, edge = _scope(hook, exec_ctx)
         result.bind_scope(
             callback_label=callback.label,
-            phase_label=self._phase.label,
+            phase_label=self._context["phase"].label,
             epoch_idx=epoch_idx,
             batch_idx=batch_idx,
             edge=edge,

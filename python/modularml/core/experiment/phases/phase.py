@@ -31,13 +31,20 @@ class InputBinding:
 def bindings_from_split(
     split: str | None, active_nodes: Sequence[str] | None, sampler: Any = None
 ) -> list[InputBinding]:
-    """One binding per active head node of the active context's graph, all on `split`."""
+    """One binding per head node that feeds the active nodes, all on `split`.
+
+    The heads are those among the active nodes and everything upstream of them, so
+    `active_nodes=["Head"]` on an `Enc -> Head` chain binds Enc's FeatureSet (the reference
+    raised "No active head nodes" there).
+    """
+    from modularml.core.experiment.steps import active_order
+
     ctx = ExperimentContext.get_active()
     if ctx.model_graph is None:
         raise RuntimeError("Cannot infer input sources without a registered ModelGraph.")
     graph = ctx.model_graph
-    active = set(active_nodes) if active_nodes is not None else set(graph.node_labels)
-    heads = [n for n in graph.head_nodes if n.label in active]
+    needed = set(active_order(graph, active_nodes))
+    heads = [n for n in graph.head_nodes if n.label in needed]
     if not heads:
         raise ValueError("No active head nodes found for phase.")
     bindings = [InputBinding(n.label, n.upstream, split, sampler) for n in heads]
