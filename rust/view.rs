@@ -3,6 +3,7 @@
 
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
+use crate::chunked::ChunkedVec;
 use crate::column::Column;
 use crate::error::{StoreError, StoreResult};
 use crate::schema::Schema;
@@ -104,6 +105,11 @@ impl View {
                 ranges.sort_unstable();
                 Selection::from_ranges(&ranges)
             }
+            (Selection::Range { start, end }, Column::Int(c), Keys::Ints(ints))
+                if c.validity.null_count() == 0 =>
+            {
+                Selection::Rows(Arc::new(scan_values(&c.values, *start, *end, ints)))
+            }
             _ => Selection::Rows(Arc::new(
                 self.rows
                     .iter()
@@ -151,6 +157,21 @@ impl View {
         }
         Err(StoreError::OutOfRange { position, len })
     }
+}
+
+/// Rows in `[start, end)` of a column without nulls whose value is one of
+/// `keys`, scanned slice by slice (columns whose index was dropped).
+fn scan_values(values: &ChunkedVec<i64>, start: u32, end: u32, keys: &[Option<i64>]) -> Vec<u32> {
+    let wanted: Vec<i64> = keys.iter().flatten().copied().collect();
+    let mut rows = Vec::new();
+    values.for_each_slice(start as usize, end as usize, |offset, slice| {
+        for (i, value) in slice.iter().enumerate() {
+            if wanted.contains(value) {
+                rows.push((offset + i) as u32);
+            }
+        }
+    });
+    rows
 }
 
 /// A hashable identity of the value at `row` (not for strings: use codes).
@@ -336,6 +357,25 @@ mod tests {
                 assert_eq!(names(&hit), brute(view, column, &keys), "{column} {keys:?}");
             }
         }
+    }
+
+    #[test]
+    fn columns_without_an_index_are_scanned_slice_by_slice() {
+        let table = Table::new(Schema::parse(&[("k", "int")]).unwrap());
+        let rows = CHUNK * 2 + 50;
+        (0..rows).for_each(|i| table.append(&[Cell::Int((i % 7) as i64)]).unwrap());
+        let whole = table.view();
+        let hit = whole
+            .where_in("k", &[Value::Int(3), Value::Int(5), Value::Null])
+            .unwrap();
+        let expected: Vec<Option<i64>> = (0..rows)
+            .map(|i| (i % 7) as i64)
+            .filter(|k| [3, 5].contains(k))
+            .map(Some)
+            .collect();
+        assert_eq!(hit.column("k").unwrap(), ColumnValues::Int(expected));
+        let tail = whole.take(&[-1]).unwrap();
+        assert_eq!(tail.row(0).unwrap(), [Value::Int(((rows - 1) % 7) as i64)]);
     }
 
     #[test]
