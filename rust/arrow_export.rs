@@ -49,24 +49,34 @@ pub fn record_batch(view: &View) -> StoreResult<RecordBatch> {
     let schema = Arc::new(arrow_schema(view.schema()));
     let data = view.read();
     let columns = view.schema().len();
-    let arrays: Vec<ArrayRef> = if view.len() < PARALLEL_ROWS || columns < 2 {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(columns);
+    let arrays: Vec<ArrayRef> = if view.len() < PARALLEL_ROWS || workers < 2 {
         (0..columns)
             .map(|index| column_array(data.column(index), view.rows()))
             .collect()
     } else {
-        // Large exports gather their columns on one thread each.
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..columns)
-                .map(|index| {
-                    let (data, rows) = (&data, view.rows());
-                    scope.spawn(move || column_array(data.column(index), rows))
-                })
+        // Large exports split the columns over one thread per core; this
+        // thread takes the first share.
+        let gather = |worker: usize| -> Vec<(usize, ArrayRef)> {
+            (worker..columns)
+                .step_by(workers)
+                .map(|index| (index, column_array(data.column(index), view.rows())))
+                .collect()
+        };
+        let mut arrays: Vec<(usize, ArrayRef)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (1..workers)
+                .map(|w| scope.spawn(move || gather(w)))
                 .collect();
+            let mut all = gather(0);
             handles
                 .into_iter()
-                .map(|h| h.join().expect("gather does not panic"))
-                .collect()
-        })
+                .for_each(|h| all.extend(h.join().expect("gather does not panic")));
+            all
+        });
+        arrays.sort_unstable_by_key(|(index, _)| *index);
+        arrays.into_iter().map(|(_, array)| array).collect()
     };
     let options = RecordBatchOptions::new().with_row_count(Some(view.len()));
     RecordBatch::try_new_with_options(schema, arrays, &options)
