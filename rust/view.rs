@@ -1,7 +1,10 @@
 //! Views: an immutable selection of rows of one table, and the row-level
 //! queries on it (`where_in`, `distinct`, `column`, `row`, `take`).
 
+use std::hash::Hash;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
+
+use rustc_hash::FxHashSet;
 
 use crate::chunked::ChunkedVec;
 use crate::column::Column;
@@ -25,6 +28,9 @@ enum Keys {
     Ints(Vec<Option<i64>>),
     Floats(Vec<Option<u64>>),
     Handles(Vec<u32>),
+    /// Per-code flags (last slot: null), for scans with many string keys.
+    CodeMask(Vec<bool>),
+    IntSet(FxHashSet<Option<i64>>),
 }
 
 impl View {
@@ -110,13 +116,11 @@ impl View {
             {
                 Selection::Rows(Arc::new(scan_values(&c.values, *start, *end, ints)))
             }
-            _ => Selection::Rows(Arc::new(
-                self.rows
-                    .iter()
-                    .filter(|&r| keys.matches(col, r))
-                    .map(|r| r as u32)
-                    .collect(),
-            )),
+            _ => {
+                let keys = keys.for_scan(col);
+                let hits = self.rows.iter().filter(|&r| keys.matches(col, r));
+                Selection::Rows(Arc::new(hits.map(|r| r as u32).collect()))
+            }
         };
         Ok(self.with_rows(rows))
     }
@@ -236,19 +240,32 @@ impl Keys {
     }
 
     fn dedup(&mut self) {
-        fn dedup_in_order<T: PartialEq + Copy>(items: &mut Vec<T>) {
-            let mut kept: Vec<T> = Vec::with_capacity(items.len());
-            items.iter().for_each(|&item| {
-                if !kept.contains(&item) {
-                    kept.push(item)
-                }
-            });
-            *items = kept;
+        fn dedup_in_order<T: Hash + Eq + Copy>(items: &mut Vec<T>) {
+            let mut seen = FxHashSet::default();
+            items.retain(|item| seen.insert(*item));
         }
         match self {
             Keys::Codes(v) | Keys::Handles(v) => dedup_in_order(v),
             Keys::Ints(v) => dedup_in_order(v),
             Keys::Floats(v) => dedup_in_order(v),
+            Keys::CodeMask(_) | Keys::IntSet(_) => {}
+        }
+    }
+
+    /// Keys for a row-by-row scan: many keys become a mask or a set.
+    fn for_scan(self, column: &Column) -> Keys {
+        const FEW: usize = 8;
+        match (self, column) {
+            (Keys::Codes(codes), Column::Str(c)) if codes.len() > FEW => {
+                let mut mask = vec![false; c.dict.len() + 1];
+                // Null codes (u32::MAX) take the last slot.
+                codes
+                    .iter()
+                    .for_each(|&code| mask[(code as usize).min(c.dict.len())] = true);
+                Keys::CodeMask(mask)
+            }
+            (Keys::Ints(ints), _) if ints.len() > FEW => Keys::IntSet(ints.into_iter().collect()),
+            (keys, _) => keys,
         }
     }
 
@@ -256,6 +273,10 @@ impl Keys {
     fn matches(&self, column: &Column, row: usize) -> bool {
         match (self, column) {
             (Keys::Codes(codes), Column::Str(c)) => codes.contains(&c.codes.get(row)),
+            (Keys::CodeMask(mask), Column::Str(c)) => {
+                mask[(c.codes.get(row) as usize).min(mask.len() - 1)]
+            }
+            (Keys::IntSet(ints), Column::Int(c)) => ints.contains(&c.get(row)),
             (Keys::Ints(ints), Column::Int(c)) => ints.contains(&c.get(row)),
             (Keys::Floats(floats), Column::F64(c)) => {
                 floats.contains(&Some(float_bits(c.get(row))))

@@ -425,3 +425,27 @@ def test_sort_positions_of_floats_puts_nulls_first_and_nan_last():
     table = _store.Table([("x", "f64?")])
     table.extend({"x": [math.nan, 1.0, -0.0, 0.0, None, -5.0]})
     assert table.view().sort_positions(["x"]) == [4, 5, 2, 3, 1, 0]
+
+
+def test_where_in_with_many_keys_on_a_subset():
+    table = _store.Table([("name", "str"), ("step", "int")])
+    names = [f"m{i}" for i in range(30)]
+    table.extend({"name": [*names, None], "step": [*range(30), None]})
+    subset = table.view().take(list(range(30, -1, -1)))
+    wanted = [f"m{i}" for i in range(0, 30, 3)] + ["absent", None]
+    assert subset.where_in("name", wanted).column("step") == [
+        None,
+        27,
+        24,
+        21,
+        18,
+        15,
+        12,
+        9,
+        6,
+        3,
+        0,
+    ]
+    steps = [*range(0, 30, 2), None, 99]
+    hit = subset.where_in("step", steps)
+    assert hit.column("name") == [None, *[f"m{i}" for i in range(28, -1, -2)]]
