@@ -152,15 +152,28 @@ fn reduce_floats(
     reducer: Reducer,
 ) -> ColumnValues {
     let (values, valid) = match column {
-        Column::F64(c) => (gather_plain(c, rows), None),
-        Column::F64Opt(c) => (
-            gather_plain(&c.values, rows),
-            gather_validity(&c.validity, rows),
-        ),
+        Column::F64(c) => (c, None),
+        Column::F64Opt(c) => (&c.values, gather_validity(&c.validity, rows)),
         _ => unreachable!("float columns only"),
     };
     let mut acc = Accumulators::new(reducer, groups.count());
-    acc.add_all(&groups.ids, &values, valid.as_deref());
+    match rows {
+        // Ranges fold chunk by chunk, straight from storage.
+        Selection::Range { start, end } => {
+            let start = *start as usize;
+            values.for_each_slice(start, *end as usize, |offset, slice| {
+                let at = offset - start..offset - start + slice.len();
+                acc.add_all(
+                    &groups.ids[at.clone()],
+                    slice,
+                    valid.as_ref().map(|v| &v[at]),
+                );
+            });
+        }
+        Selection::Rows(_) => {
+            acc.add_all(&groups.ids, &gather_plain(values, rows), valid.as_deref())
+        }
+    }
     acc.finish(column.kind())
 }
 
