@@ -15,13 +15,11 @@ use arrow_schema::{DataType, Field, Schema as ArrowSchema};
 use crate::chunked::Validity;
 use crate::column::{gather_map, gather_plain, gather_strings, Column, StrColumn};
 use crate::error::{StoreError, StoreResult};
+use crate::parallel::map_columns;
 use crate::schema::{ColumnType, Schema};
 use crate::selection::Selection;
 use crate::value::{ColumnValues, NULL_CODE};
 use crate::view::View;
-
-/// Exports of at least this many rows gather columns in parallel.
-const PARALLEL_ROWS: usize = 1 << 16;
 
 /// The Arrow type of a column type.
 pub fn arrow_type(kind: ColumnType) -> DataType {
@@ -49,35 +47,9 @@ pub fn record_batch(view: &View) -> StoreResult<RecordBatch> {
     let schema = Arc::new(arrow_schema(view.schema()));
     let data = view.read();
     let columns = view.schema().len();
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(columns);
-    let arrays: Vec<ArrayRef> = if view.len() < PARALLEL_ROWS || workers < 2 {
-        (0..columns)
-            .map(|index| column_array(data.column(index), view.rows()))
-            .collect()
-    } else {
-        // Large exports split the columns over one thread per core; this
-        // thread takes the first share.
-        let gather = |worker: usize| -> Vec<(usize, ArrayRef)> {
-            (worker..columns)
-                .step_by(workers)
-                .map(|index| (index, column_array(data.column(index), view.rows())))
-                .collect()
-        };
-        let mut arrays: Vec<(usize, ArrayRef)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (1..workers)
-                .map(|w| scope.spawn(move || gather(w)))
-                .collect();
-            let mut all = gather(0);
-            handles
-                .into_iter()
-                .for_each(|h| all.extend(h.join().expect("gather does not panic")));
-            all
-        });
-        arrays.sort_unstable_by_key(|(index, _)| *index);
-        arrays.into_iter().map(|(_, array)| array).collect()
-    };
+    let arrays: Vec<ArrayRef> = map_columns(columns, view.len(), |index| {
+        column_array(data.column(index), view.rows())
+    });
     let options = RecordBatchOptions::new().with_row_count(Some(view.len()));
     RecordBatch::try_new_with_options(schema, arrays, &options)
         .map_err(|e| StoreError::Arrow(e.to_string()))
