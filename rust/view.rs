@@ -1,5 +1,6 @@
 //! Views: an immutable selection of rows of one table, and the row-level
-//! queries on it (`where_in`, `distinct`, `column`, `row`, `take`).
+//! queries on it (`where_in`, `column`, `row`, `take`). `distinct`, `group`,
+//! `sort_positions` and `collapse` live in their own modules.
 
 use std::hash::Hash;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
