@@ -1,7 +1,9 @@
 //! Per-column work on large selections, split over one thread per core.
 
-/// Selections of at least this many rows process their columns in parallel.
-pub const PARALLEL_ROWS: usize = 1 << 16;
+/// Selections of at least this many rows process their columns in parallel:
+/// below it a column takes well under a millisecond, and starting threads on
+/// a busy machine can cost more than it saves.
+pub const PARALLEL_ROWS: usize = 1 << 20;
 
 /// `(0..count).map(f)`, in order; on one thread per core (this one
 /// included) when `rows` is large and there is more than one column.
