@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -198,6 +199,8 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [10**3, 10**4, 10**5] if args.quick else [10**3, 10**4, 10**5, 10**6, 10**7]
     repeats = 3 if args.quick else 7
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"# {os.cpu_count()} CPUs, load average {load}; medians of {repeats} runs")
     print(f"{'benchmark':<38} {'modularml':>12} {'polars':>12} {'unit':<10} {'speedup':>10}")
     bench_append(10**5 if args.quick else 10**6, repeats)
     bench_extend(10**6 if args.quick else 10**7, 10**4, repeats)
