@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -45,6 +46,8 @@ def median_seconds(
     for _ in range(repeats):
         for run, out in ((ours, times[0]), (polars, times[1])):
             gc.collect()
+            # Let Polars' worker threads stop spinning before the next timing.
+            time.sleep(0.02)
             start = time.perf_counter()
             run()
             out.append(time.perf_counter() - start)
@@ -158,6 +161,7 @@ def bench_query(n: int, repeats: int) -> None:
     view = table.view()
     frame = pl.DataFrame(view.to_arrow())
     k = int(data["epoch"][len(data["epoch"]) // 2])  # type: ignore[index]
+    del data  # large Python lists make every gc.collect() slow
 
     def ours() -> object:
         return view.where_in("epoch", [k]).collapse(["epoch", "label"], "mean")
@@ -199,6 +203,8 @@ def run_all(quick: bool, tiny: bool = False) -> None:
     repeats = 3 if quick else 7
     if tiny:
         sizes, repeats = [10**3, 10**4], 1
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"# {os.cpu_count()} CPUs, load average {load}; medians of {repeats} runs")
     print(f"{'benchmark':<38} {'modularml':>12} {'polars':>12} {'unit':<10} {'speedup':>10}")
     bench_append(10**4 if tiny else 10**5 if quick else 10**6, repeats)
     bench_extend(10**5 if tiny else 10**6 if quick else 10**7, 10**4, repeats)

@@ -15,13 +15,11 @@ use arrow_schema::{DataType, Field, Schema as ArrowSchema};
 use crate::chunked::Validity;
 use crate::column::{gather_map, gather_plain, gather_strings, Column, StrColumn};
 use crate::error::{StoreError, StoreResult};
+use crate::parallel::map_columns;
 use crate::schema::{ColumnType, Schema};
 use crate::selection::Selection;
 use crate::value::{ColumnValues, NULL_CODE};
 use crate::view::View;
-
-/// Exports of at least this many rows gather columns in parallel.
-const PARALLEL_ROWS: usize = 1 << 16;
 
 /// The Arrow type of a column type.
 pub fn arrow_type(kind: ColumnType) -> DataType {
@@ -49,25 +47,9 @@ pub fn record_batch(view: &View) -> StoreResult<RecordBatch> {
     let schema = Arc::new(arrow_schema(view.schema()));
     let data = view.read();
     let columns = view.schema().len();
-    let arrays: Vec<ArrayRef> = if view.len() < PARALLEL_ROWS || columns < 2 {
-        (0..columns)
-            .map(|index| column_array(data.column(index), view.rows()))
-            .collect()
-    } else {
-        // Large exports gather their columns on one thread each.
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..columns)
-                .map(|index| {
-                    let (data, rows) = (&data, view.rows());
-                    scope.spawn(move || column_array(data.column(index), rows))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("gather does not panic"))
-                .collect()
-        })
-    };
+    let arrays: Vec<ArrayRef> = map_columns(columns, view.len(), |index| {
+        column_array(data.column(index), view.rows())
+    });
     let options = RecordBatchOptions::new().with_row_count(Some(view.len()));
     RecordBatch::try_new_with_options(schema, arrays, &options)
         .map_err(|e| StoreError::Arrow(e.to_string()))

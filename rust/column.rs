@@ -231,6 +231,18 @@ pub(crate) fn gather_plain<T: Copy>(values: &ChunkedVec<T>, rows: &Selection) ->
     gather_map(values, rows, |v| v)
 }
 
+/// Calls `f` with the values at `rows`, in order, chunk by chunk.
+pub(crate) fn visit<T: Copy>(values: &ChunkedVec<T>, rows: &Selection, mut f: impl FnMut(T)) {
+    match rows {
+        Selection::Range { start, end } => {
+            values.for_each_slice(*start as usize, *end as usize, |_, s| {
+                s.iter().for_each(|&v| f(v))
+            })
+        }
+        Selection::Rows(ids) => ids.iter().for_each(|&r| f(values.get(r as usize))),
+    }
+}
+
 /// `map` of the values at `rows`, chunk by chunk (no per-row chunk lookup).
 pub(crate) fn gather_map<T: Copy, U>(
     values: &ChunkedVec<T>,

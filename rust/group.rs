@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 use rustc_hash::FxHashMap;
 
 use crate::chunked::Validity;
-use crate::column::{gather_plain, Column};
+use crate::column::{gather_map, gather_plain, visit, Column};
 use crate::error::StoreResult;
 use crate::schema::Schema;
 use crate::selection::Selection;
@@ -62,8 +62,20 @@ fn column_keys(column: &Column, rows: &Selection) -> GroupKeys {
             }
         }
         Column::Int(c) => {
-            let values = gather_plain(&c.values, rows);
-            int_keys(&values, gather_validity(&c.validity, rows).as_deref())
+            let valid = gather_validity(&c.validity, rows);
+            if valid.is_none() {
+                // No nulls: bounds in one pass, then dense keys straight from storage.
+                let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+                visit(&c.values, rows, |v| (lo, hi) = (lo.min(v), hi.max(v)));
+                if let Some(span) = small_span(lo, hi) {
+                    let keys = gather_map(&c.values, rows, |v| (v - lo) as u32 + 1);
+                    return GroupKeys::Dense {
+                        keys,
+                        cardinality: span + 2,
+                    };
+                }
+            }
+            int_keys(&gather_plain(&c.values, rows), valid.as_deref())
         }
         col => GroupKeys::Sparse(rows.iter().map(|r| hash_key(col, r)).collect()),
     }
@@ -72,6 +84,16 @@ fn column_keys(column: &Column, rows: &Selection) -> GroupKeys {
 /// Validity flags of `rows`, or `None` when the column holds no null.
 pub(crate) fn gather_validity(validity: &Validity, rows: &Selection) -> Option<Vec<bool>> {
     (validity.null_count() > 0).then(|| rows.iter().map(|r| validity.is_valid(r)).collect())
+}
+
+/// `max - min` when it is small enough for dense keys (0 when empty).
+fn small_span(min: i64, max: i64) -> Option<usize> {
+    if min > max {
+        return Some(0);
+    }
+    max.checked_sub(min)
+        .filter(|&s| s < 1 << 24)
+        .map(|s| s as usize)
 }
 
 /// Dense keys when the integers span a small range, else hashable pairs.
@@ -86,11 +108,7 @@ pub(crate) fn int_keys(values: &[i64], valid: Option<&[bool]>) -> GroupKeys {
             .map(|(v, _)| v)
             .fold((i64::MAX, i64::MIN), bounds),
     };
-    let span = if min > max {
-        Some(0)
-    } else {
-        max.checked_sub(min).filter(|&s| s < 1 << 24)
-    };
+    let span = small_span(min, max).map(|s| s as i64);
     let is_valid = |i: usize| valid.is_none_or(|valid| valid[i]);
     match span {
         Some(span) => GroupKeys::Dense {

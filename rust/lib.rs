@@ -13,6 +13,7 @@ pub mod distinct;
 pub mod error;
 pub mod group;
 pub mod index;
+pub mod parallel;
 pub mod reduce;
 pub mod schema;
 pub mod selection;

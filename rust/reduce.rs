@@ -4,6 +4,7 @@
 use crate::column::{gather_plain, Column};
 use crate::error::{StoreError, StoreResult};
 use crate::group::{gather_validity, group_ids, project, resolve_columns, Groups};
+use crate::parallel::map_columns;
 use crate::schema::{ColumnType, Schema};
 use crate::selection::Selection;
 use crate::table::TableData;
@@ -152,15 +153,28 @@ fn reduce_floats(
     reducer: Reducer,
 ) -> ColumnValues {
     let (values, valid) = match column {
-        Column::F64(c) => (gather_plain(c, rows), None),
-        Column::F64Opt(c) => (
-            gather_plain(&c.values, rows),
-            gather_validity(&c.validity, rows),
-        ),
+        Column::F64(c) => (c, None),
+        Column::F64Opt(c) => (&c.values, gather_validity(&c.validity, rows)),
         _ => unreachable!("float columns only"),
     };
     let mut acc = Accumulators::new(reducer, groups.count());
-    acc.add_all(&groups.ids, &values, valid.as_deref());
+    match rows {
+        // Ranges fold chunk by chunk, straight from storage.
+        Selection::Range { start, end } => {
+            let start = *start as usize;
+            values.for_each_slice(start, *end as usize, |offset, slice| {
+                let at = offset - start..offset - start + slice.len();
+                acc.add_all(
+                    &groups.ids[at.clone()],
+                    slice,
+                    valid.as_ref().map(|v| &v[at]),
+                );
+            });
+        }
+        Selection::Rows(_) => {
+            acc.add_all(&groups.ids, &gather_plain(values, rows), valid.as_deref())
+        }
+    }
     acc.finish(column.kind())
 }
 
@@ -203,16 +217,17 @@ impl View {
         let mut columns: Vec<ColumnValues> =
             by.iter().map(|&i| data.column(i).gather(&firsts)).collect();
         let mut out_schema = project(&schema, &by);
-        for &index in &values {
-            let column = data.column(index);
-            let reduced = match column.kind() {
+        let reduced = map_columns(values.len(), self.len(), |i| {
+            let column = data.column(values[i]);
+            match column.kind() {
                 ColumnType::Obj => reduce_handles(column, self.rows(), &groups, reducer),
                 _ => reduce_floats(column, self.rows(), &groups, reducer),
-            };
-            let kind = if column.kind() == ColumnType::Obj {
-                ColumnType::Obj
-            } else {
-                reducer.output(column.kind())
+            }
+        });
+        for (&index, reduced) in values.iter().zip(reduced) {
+            let kind = match data.column(index).kind() {
+                ColumnType::Obj => ColumnType::Obj,
+                kind => reducer.output(kind),
             };
             out_schema.push(schema.name(index), kind)?;
             columns.push(reduced);

@@ -52,6 +52,20 @@ impl Cell<'_> {
         }
     }
 
+    pub fn as_int(self) -> Option<i64> {
+        match self {
+            Cell::Int(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn as_float(self) -> Option<f64> {
+        match self {
+            Cell::F64(v) => Some(v),
+            _ => None,
+        }
+    }
+
     pub fn to_value(self) -> Value {
         match self {
             Cell::Null => Value::Null,

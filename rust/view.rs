@@ -1,8 +1,13 @@
 //! Views: an immutable selection of rows of one table, and the row-level
-//! queries on it (`where_in`, `distinct`, `column`, `row`, `take`).
+//! queries on it (`where_in`, `column`, `row`, `take`). `distinct`, `group`,
+//! `sort_positions` and `collapse` live in their own modules.
 
+use std::hash::Hash;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
+use rustc_hash::FxHashSet;
+
+use crate::chunked::ChunkedVec;
 use crate::column::Column;
 use crate::error::{StoreError, StoreResult};
 use crate::schema::Schema;
@@ -24,6 +29,9 @@ enum Keys {
     Ints(Vec<Option<i64>>),
     Floats(Vec<Option<u64>>),
     Handles(Vec<u32>),
+    /// Per-code flags (last slot: null), for scans with many string keys.
+    CodeMask(Vec<bool>),
+    IntSet(FxHashSet<Option<i64>>),
 }
 
 impl View {
@@ -104,13 +112,16 @@ impl View {
                 ranges.sort_unstable();
                 Selection::from_ranges(&ranges)
             }
-            _ => Selection::Rows(Arc::new(
-                self.rows
-                    .iter()
-                    .filter(|&r| keys.matches(col, r))
-                    .map(|r| r as u32)
-                    .collect(),
-            )),
+            (Selection::Range { start, end }, Column::Int(c), Keys::Ints(ints))
+                if c.validity.null_count() == 0 =>
+            {
+                Selection::Rows(Arc::new(scan_values(&c.values, *start, *end, ints)))
+            }
+            _ => {
+                let keys = keys.for_scan(col);
+                let hits = self.rows.iter().filter(|&r| keys.matches(col, r));
+                Selection::Rows(Arc::new(hits.map(|r| r as u32).collect()))
+            }
         };
         Ok(self.with_rows(rows))
     }
@@ -151,6 +162,21 @@ impl View {
         }
         Err(StoreError::OutOfRange { position, len })
     }
+}
+
+/// Rows in `[start, end)` of a column without nulls whose value is one of
+/// `keys`, scanned slice by slice (columns whose index was dropped).
+fn scan_values(values: &ChunkedVec<i64>, start: u32, end: u32, keys: &[Option<i64>]) -> Vec<u32> {
+    let wanted: Vec<i64> = keys.iter().flatten().copied().collect();
+    let mut rows = Vec::new();
+    values.for_each_slice(start as usize, end as usize, |offset, slice| {
+        for (i, value) in slice.iter().enumerate() {
+            if wanted.contains(value) {
+                rows.push((offset + i) as u32);
+            }
+        }
+    });
+    rows
 }
 
 /// A hashable identity of the value at `row` (not for strings: use codes).
@@ -215,19 +241,32 @@ impl Keys {
     }
 
     fn dedup(&mut self) {
-        fn dedup_in_order<T: PartialEq + Copy>(items: &mut Vec<T>) {
-            let mut kept: Vec<T> = Vec::with_capacity(items.len());
-            items.iter().for_each(|&item| {
-                if !kept.contains(&item) {
-                    kept.push(item)
-                }
-            });
-            *items = kept;
+        fn dedup_in_order<T: Hash + Eq + Copy>(items: &mut Vec<T>) {
+            let mut seen = FxHashSet::default();
+            items.retain(|item| seen.insert(*item));
         }
         match self {
             Keys::Codes(v) | Keys::Handles(v) => dedup_in_order(v),
             Keys::Ints(v) => dedup_in_order(v),
             Keys::Floats(v) => dedup_in_order(v),
+            Keys::CodeMask(_) | Keys::IntSet(_) => {}
+        }
+    }
+
+    /// Keys for a row-by-row scan: many keys become a mask or a set.
+    fn for_scan(self, column: &Column) -> Keys {
+        const FEW: usize = 8;
+        match (self, column) {
+            (Keys::Codes(codes), Column::Str(c)) if codes.len() > FEW => {
+                let mut mask = vec![false; c.dict.len() + 1];
+                // Null codes (u32::MAX) take the last slot.
+                codes
+                    .iter()
+                    .for_each(|&code| mask[(code as usize).min(c.dict.len())] = true);
+                Keys::CodeMask(mask)
+            }
+            (Keys::Ints(ints), _) if ints.len() > FEW => Keys::IntSet(ints.into_iter().collect()),
+            (keys, _) => keys,
         }
     }
 
@@ -235,6 +274,10 @@ impl Keys {
     fn matches(&self, column: &Column, row: usize) -> bool {
         match (self, column) {
             (Keys::Codes(codes), Column::Str(c)) => codes.contains(&c.codes.get(row)),
+            (Keys::CodeMask(mask), Column::Str(c)) => {
+                mask[(c.codes.get(row) as usize).min(mask.len() - 1)]
+            }
+            (Keys::IntSet(ints), Column::Int(c)) => ints.contains(&c.get(row)),
             (Keys::Ints(ints), Column::Int(c)) => ints.contains(&c.get(row)),
             (Keys::Floats(floats), Column::F64(c)) => {
                 floats.contains(&Some(float_bits(c.get(row))))
@@ -336,6 +379,25 @@ mod tests {
                 assert_eq!(names(&hit), brute(view, column, &keys), "{column} {keys:?}");
             }
         }
+    }
+
+    #[test]
+    fn columns_without_an_index_are_scanned_slice_by_slice() {
+        let table = Table::new(Schema::parse(&[("k", "int")]).unwrap());
+        let rows = CHUNK * 2 + 50;
+        (0..rows).for_each(|i| table.append(&[Cell::Int((i % 7) as i64)]).unwrap());
+        let whole = table.view();
+        let hit = whole
+            .where_in("k", &[Value::Int(3), Value::Int(5), Value::Null])
+            .unwrap();
+        let expected: Vec<Option<i64>> = (0..rows)
+            .map(|i| (i % 7) as i64)
+            .filter(|k| [3, 5].contains(k))
+            .map(Some)
+            .collect();
+        assert_eq!(hit.column("k").unwrap(), ColumnValues::Int(expected));
+        let tail = whole.take(&[-1]).unwrap();
+        assert_eq!(tail.row(0).unwrap(), [Value::Int(((rows - 1) % 7) as i64)]);
     }
 
     #[test]

@@ -30,7 +30,14 @@ def build(rows, split: int) -> _store.Table:
         table.append(*row)
     rest = rows[split:]
     if rest:
-        table.extend({name: [r[i] for r in rest] for i, (name, _) in enumerate(SCHEMA)})
+        columns: dict[str, object] = {
+            name: [r[i] for r in rest] for i, (name, _) in enumerate(SCHEMA)
+        }
+        # Columns without None also go through the numpy path.
+        columns["value"] = np.array(columns["value"], dtype=np.float64)
+        if None not in columns["epoch"]:  # type: ignore[operator]
+            columns["epoch"] = np.array(columns["epoch"], dtype=np.int64)
+        table.extend(columns)
     return table
 
 

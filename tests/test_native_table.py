@@ -425,3 +425,55 @@ def test_sort_positions_of_floats_puts_nulls_first_and_nan_last():
     table = _store.Table([("x", "f64?")])
     table.extend({"x": [math.nan, 1.0, -0.0, 0.0, None, -5.0]})
     assert table.view().sort_positions(["x"]) == [4, 5, 2, 3, 1, 0]
+
+
+def test_where_in_with_many_keys_on_a_subset():
+    table = _store.Table([("name", "str"), ("step", "int")])
+    names = [f"m{i}" for i in range(30)]
+    table.extend({"name": [*names, None], "step": [*range(30), None]})
+    subset = table.view().take(list(range(30, -1, -1)))
+    wanted = [f"m{i}" for i in range(0, 30, 3)] + ["absent", None]
+    assert subset.where_in("name", wanted).column("step") == [
+        None,
+        27,
+        24,
+        21,
+        18,
+        15,
+        12,
+        9,
+        6,
+        3,
+        0,
+    ]
+    steps = [*range(0, 30, 2), None, 99]
+    hit = subset.where_in("step", steps)
+    assert hit.column("name") == [None, *[f"m{i}" for i in range(28, -1, -2)]]
+
+
+def test_concurrent_extends_and_appends_keep_every_row():
+    table = _store.Table(METRICS)
+    batch = np.arange(1_000, dtype=np.int64)
+
+    def extender(epoch: int) -> None:
+        for _ in range(20):
+            table.extend({"name": "bulk", "epoch": epoch, "batch": batch, "value": batch * 0.5})
+
+    def appender() -> None:
+        for i in range(5_000):
+            table.append("single", None, i, 1.0)
+
+    threads = [threading.Thread(target=extender, args=(e,)) for e in range(3)]
+    threads.append(threading.Thread(target=appender))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    view = table.view()
+    assert len(view) == 3 * 20 * 1_000 + 5_000
+    counts = view.collapse(["name", "epoch"], "count")
+    assert sorted(
+        zip(counts.column("epoch"), counts.column("value"), strict=True), key=str
+    ) == sorted([(0, 20_000), (1, 20_000), (2, 20_000), (None, 5_000)], key=str)
+    assert view.where_in("name", ["single"]).column("batch") == list(range(5_000))
+    assert sum(view.where_in("epoch", [1]).column("value")) == 20 * sum(range(1_000)) * 0.5

@@ -136,10 +136,11 @@ impl<'py> Source<'py> {
         }
     }
 
-    pub(super) fn batch(&self) -> Batch<'_> {
+    /// The batch to append: arrays borrowed in place, lists moved out.
+    pub(super) fn take_batch(&mut self) -> Batch<'_> {
         match self {
             Source::Array(guard) => Batch::Numbers(guard.numbers()),
-            Source::Values(batch) => batch.clone(),
+            Source::Values(batch) => std::mem::replace(batch, Batch::Scalar(Value::Null)),
         }
     }
 }
@@ -210,22 +211,6 @@ fn typed<T>(
 ) -> PyResult<Option<T>> {
     let cell = cell_of(kind, name, item.as_borrowed())?;
     Ok(get(cell))
-}
-
-impl Cell<'_> {
-    fn as_int(self) -> Option<i64> {
-        match self {
-            Cell::Int(v) => Some(v),
-            _ => None,
-        }
-    }
-
-    fn as_float(self) -> Option<f64> {
-        match self {
-            Cell::F64(v) => Some(v),
-            _ => None,
-        }
-    }
 }
 
 /// A `where_in` key: None, bool/int, float or str.

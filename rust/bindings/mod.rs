@@ -158,7 +158,7 @@ impl PyTable {
             let value = columns.get_item(name)?.expect("checked present");
             sources.push(Source::new(kind, name, &value)?);
         }
-        let batches: Vec<Batch<'_>> = sources.iter().map(Source::batch).collect();
+        let batches: Vec<Batch<'_>> = sources.iter_mut().map(Source::take_batch).collect();
         py.detach(|| self.inner.extend(&batches))?;
         Ok(())
     }
