@@ -16,6 +16,7 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use pyo3::IntoPyObjectExt;
 
 use crate::disk::codec::RawColumn;
+use crate::disk::compact::Format;
 use crate::disk::log::{FlushPolicy, TableLog};
 use crate::disk::log_reader::{LogFile, RawLog};
 use crate::disk::pack::PackWriter;
@@ -291,18 +292,46 @@ fn write_ipc(
     columns: &Bound<'_, PyDict>,
     schema: Vec<(String, String)>,
 ) -> PyResult<()> {
+    write_table(py, path, columns, schema, Format::Ipc)
+}
+
+/// Writes `{name: list}` (typed by `schema`) as a zstd Parquet file, atomically.
+#[pyfunction]
+fn write_parquet(
+    py: Python<'_>,
+    path: PathBuf,
+    columns: &Bound<'_, PyDict>,
+    schema: Vec<(String, String)>,
+) -> PyResult<()> {
+    write_table(py, path, columns, schema, Format::Parquet)
+}
+
+fn write_table(
+    py: Python<'_>,
+    path: PathBuf,
+    columns: &Bound<'_, PyDict>,
+    schema: Vec<(String, String)>,
+    format: Format,
+) -> PyResult<()> {
     let batch = batch_from_dict(columns, &parse_schema(schema)?)?;
     batch.check(&batch.schema()).map_err(to_py_err)?;
-    py.detach(|| compact::write_ipc(&path, &batch))
+    py.detach(|| compact::write_table(&path, &batch, format))
         .map_err(to_py_err)
 }
 
-/// Compacts a table log into an Arrow IPC file (atomically) without crossing into
-/// Python; returns the log's defect message or None.
+/// Compacts a table log into an Arrow IPC (`format="ipc"`) or Parquet file,
+/// atomically, without crossing into Python; returns the log's defect message or None.
 #[pyfunction]
-fn compact_log(py: Python<'_>, log_path: PathBuf, ipc_path: PathBuf) -> PyResult<Option<String>> {
+#[pyo3(signature = (log_path, out_path, format = "ipc"))]
+fn compact_log(
+    py: Python<'_>,
+    log_path: PathBuf,
+    out_path: PathBuf,
+    format: &str,
+) -> PyResult<Option<String>> {
+    let format = Format::parse(format).map_err(to_py_err)?;
     let defect = py
-        .detach(|| compact::compact_log(&log_path, &ipc_path))
+        .detach(|| compact::compact_log(&log_path, &out_path, format))
         .map_err(to_py_err)?;
     Ok(defect.map(|d| d.to_string()))
 }
@@ -459,6 +488,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPackReader>()?;
     m.add_function(wrap_pyfunction!(read_log, m)?)?;
     m.add_function(wrap_pyfunction!(write_ipc, m)?)?;
+    m.add_function(wrap_pyfunction!(write_parquet, m)?)?;
     m.add_function(wrap_pyfunction!(compact_log, m)?)?;
     m.add_function(wrap_pyfunction!(write_json_atomic, m)?)?;
     m.add_function(wrap_pyfunction!(slug, m)?)?;

@@ -105,3 +105,21 @@ def test_a_log_with_no_schema_compacts_to_an_empty_table(tmp_path: Path):
     log_path.write_bytes(b"")
     assert _store.compact_log(log_path, ipc_path) is None
     assert pl.read_ipc(ipc_path).shape == (0, 0)
+
+
+def test_parquet_files_scan_with_exact_values(tmp_path: Path):
+    path = tmp_path / "metrics.parquet"
+    _store.write_parquet(path, COLUMNS, SCHEMA)
+    frame = pl.scan_parquet(path).collect()
+    assert frame.dtypes == [pl.String, pl.Int64, pl.Float64, pl.Float64, pl.UInt32]
+    assert frame.to_dict(as_series=False) == COLUMNS
+    log_path = tmp_path / "metrics.log"
+    with _store.TableLog(log_path, SCHEMA) as log:
+        log.append(COLUMNS)
+        log.flush(durable=False)
+        log.append(COLUMNS)
+    assert _store.compact_log(log_path, tmp_path / "c.parquet", format="parquet") is None
+    doubled = {name: values * 2 for name, values in COLUMNS.items()}
+    assert pl.read_parquet(tmp_path / "c.parquet").to_dict(as_series=False) == doubled
+    with pytest.raises(ValueError, match="unknown table format"):
+        _store.compact_log(log_path, tmp_path / "c.csv", format="csv")
