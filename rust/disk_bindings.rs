@@ -22,7 +22,7 @@ use crate::disk::log_reader::{LogFile, RawLog};
 use crate::disk::pack::PackWriter;
 use crate::disk::pack_reader::PackReader;
 use crate::disk::{
-    compact, manifest, slug as slugs, Column, ColumnBatch, ColumnData, ColumnType, Schema,
+    checksum, compact, manifest, slug as slugs, Column, ColumnBatch, ColumnData, ColumnType, Schema,
 };
 use crate::error::StoreError;
 
@@ -336,6 +336,14 @@ fn compact_log(
     Ok(defect.map(|d| d.to_string()))
 }
 
+/// Checks a compacted table against its `<file>.crc` sidecar: None when intact,
+/// else a message naming the file and the byte offset of the first damaged block.
+#[pyfunction]
+fn verify_table(py: Python<'_>, path: PathBuf) -> PyResult<Option<String>> {
+    let defect = py.detach(|| checksum::verify(&path)).map_err(to_py_err)?;
+    Ok(defect.map(|d| d.to_string()))
+}
+
 /// Artifact pack writer; `put` copies the bytes into a queue and returns the record id.
 /// Like `TableLog`, no lock is held while waiting for the GIL.
 #[pyclass(name = "PackWriter", module = "modularml._store", frozen)]
@@ -490,6 +498,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(write_ipc, m)?)?;
     m.add_function(wrap_pyfunction!(write_parquet, m)?)?;
     m.add_function(wrap_pyfunction!(compact_log, m)?)?;
+    m.add_function(wrap_pyfunction!(verify_table, m)?)?;
     m.add_function(wrap_pyfunction!(write_json_atomic, m)?)?;
     m.add_function(wrap_pyfunction!(slug, m)?)?;
     m.add_function(wrap_pyfunction!(create_run_dir, m)?)?;

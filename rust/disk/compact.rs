@@ -5,12 +5,15 @@
 //! Types: `str` -> Utf8, `int` -> Int64 (nullable), `f64` -> Float64,
 //! `f64?` -> Float64 (nullable), `obj` -> UInt32 handle. Each field carries its
 //! store type in metadata (`modularml.type`). Files are written atomically, so a
-//! compacted file either exists whole or not at all.
+//! compacted file either exists whole or not at all, then get a checksum
+//! sidecar `<file>.crc` (see `checksum`) so damage to them is detected too.
 //!
 //! Compacted files are laid out hive-style, one directory level per key:
 //! `<root>/<table>/run=<run>/phase=<phase>/rank=<rank>/part-<n>.arrow` (or `.parquet`).
 
 use std::collections::HashMap;
+use std::fs::File;
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -23,6 +26,7 @@ use parquet::file::properties::WriterProperties;
 
 use super::atomic::write_atomic;
 use super::batch::{ColumnBatch, ColumnData, ColumnType};
+use super::checksum::write_sidecar;
 use super::codec::RawColumn;
 use super::frame::Defect;
 use super::log_reader::LogFile;
@@ -102,7 +106,24 @@ where
     let failed = |e: &dyn std::fmt::Display| {
         StoreError::io("write table", path, std::io::Error::other(e.to_string()))
     };
-    write_atomic(path, |out| match format {
+    write_atomic(path, |out| {
+        write_format(out, schema, records, format, &failed)
+    })?;
+    write_sidecar(path)
+}
+
+fn write_format<I, E>(
+    out: &mut BufWriter<File>,
+    schema: Arc<ArrowSchema>,
+    records: I,
+    format: Format,
+    failed: &E,
+) -> StoreResult<()>
+where
+    I: Iterator<Item = Result<RecordBatch, ArrowError>>,
+    E: Fn(&dyn std::fmt::Display) -> StoreError,
+{
+    match format {
         Format::Ipc => {
             let mut writer = FileWriter::try_new(out, &schema).map_err(|e| failed(&e))?;
             for record in records {
@@ -125,7 +146,7 @@ where
             }
             writer.close().map(|_| ()).map_err(|e| failed(&e))
         }
-    })
+    }
 }
 
 fn arrow_schema(schema: &[(String, ColumnType)]) -> ArrowSchema {
@@ -252,11 +273,17 @@ mod tests {
             .downcast_ref::<Int64Array>()
             .unwrap();
         assert_eq!((epochs.value(2), epochs.null_count()), (2, 5));
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
         assert_eq!(
-            std::fs::read_dir(dir.path()).unwrap().count(),
-            1,
+            names,
+            ["metrics.arrow", "metrics.arrow.crc"],
             "temp file left behind"
         );
+        assert_eq!(crate::disk::checksum::verify(&path).unwrap(), None);
     }
 
     #[test]
