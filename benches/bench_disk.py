@@ -85,17 +85,28 @@ def timed(run: Callable[[], object]) -> float:
 
 def reopen_times(directory: Path, records: int, repeats: int) -> dict[str, float]:
     log_path, ipc_path = directory / "big.log", directory / "big.arrow"
+    parquet_path = directory / "big.parquet"
     write_big_log(log_path, records)
     _store.compact_log(log_path, ipc_path)
+    _store.compact_log(log_path, parquet_path, format="parquet")
     assert pl.scan_ipc(ipc_path).select(pl.len()).collect().item() == records
     return {
         "scan compacted IPC (pl.scan_ipc().collect())": median_of(
             repeats, lambda: timed(lambda: pl.scan_ipc(ipc_path).collect())
         ),
-        "compact a crashed log (compact_log)": median_of(
+        "scan compacted Parquet (pl.scan_parquet().collect())": median_of(
+            repeats, lambda: timed(lambda: pl.scan_parquet(parquet_path).collect())
+        ),
+        "compact a crashed log to IPC (compact_log)": median_of(
             repeats, lambda: timed(lambda: _store.compact_log(log_path, ipc_path))
         ),
-        "read_log -> Python lists": median_of(repeats, lambda: timed(lambda: _store.read_log(log_path))),
+        "compact a crashed log to Parquet": median_of(
+            repeats,
+            lambda: timed(lambda: _store.compact_log(log_path, parquet_path, format="parquet")),
+        ),
+        "read_log -> Python lists": median_of(
+            repeats, lambda: timed(lambda: _store.read_log(log_path))
+        ),
     }
 
 
@@ -103,17 +114,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes")
     quick = parser.parse_args().quick
-    records, reopen_records, repeats = (200_000, 100_000, 3) if quick else (2_000_000, 10_000_000, 5)
+    records, reopen_records, repeats = (
+        (200_000, 100_000, 3) if quick else (2_000_000, 10_000_000, 5)
+    )
     with tempfile.TemporaryDirectory() as name:
         directory = Path(name)
-        per_epoch = median_of(repeats, lambda: durable_log_rate(directory, records, 10_000, 100_000))
-        per_batch = median_of(repeats, lambda: durable_log_rate(directory, records // 10, 1_000, 1_000))
-        print(f"durable logging, fsync per 100k records: {per_epoch / 1e6:8.2f} M records/s  (bar >= 1)")
+        per_epoch = median_of(
+            repeats, lambda: durable_log_rate(directory, records, 10_000, 100_000)
+        )
+        per_batch = median_of(
+            repeats, lambda: durable_log_rate(directory, records // 10, 1_000, 1_000)
+        )
+        print(
+            f"durable logging, fsync per 100k records: {per_epoch / 1e6:8.2f} M records/s  (bar >= 1)"
+        )
         print(f"durable logging, fsync per 1k records:   {per_batch / 1e6:8.2f} M records/s")
         latencies = sorted(artifact_put_latencies(directory, 200 if quick else 1000))
         p50 = statistics.median(latencies) * 1e6
         p99 = latencies[int(len(latencies) * 0.99)] * 1e6
-        print(f"80 KB artifact put (caller):   median {p50:7.1f} us, p99 {p99:7.1f} us  (bar <= 100)")
+        print(
+            f"80 KB artifact put (caller):   median {p50:7.1f} us, p99 {p99:7.1f} us  (bar <= 100)"
+        )
         for what, seconds in reopen_times(directory, reopen_records, repeats).items():
             print(f"reopen {reopen_records:.0e} records, {what}: {seconds:6.3f} s  (bar < 1)")
 

@@ -30,7 +30,24 @@ def test_polars_scans_a_compacted_table_with_exact_values(tmp_path: Path):
     assert frame.columns == [name for name, _ in SCHEMA]
     assert frame.dtypes == [pl.String, pl.Int64, pl.Float64, pl.Float64, pl.UInt32]
     assert frame.to_dict(as_series=False) == COLUMNS
-    assert [p.name for p in tmp_path.iterdir()] == ["metrics.arrow"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.arrow", "metrics.arrow.crc"]
+    assert _store.verify_table(path) is None
+
+
+@pytest.mark.parametrize("suffix", ["arrow", "parquet"])
+def test_a_flipped_byte_in_a_compacted_table_is_detected_and_located(tmp_path: Path, suffix: str):
+    path = tmp_path / f"metrics.{suffix}"
+    write = _store.write_ipc if suffix == "arrow" else _store.write_parquet
+    write(path, COLUMNS, SCHEMA)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x20
+    path.write_bytes(bytes(data))
+    problem = _store.verify_table(path)
+    assert problem is not None and f"metrics.{suffix}" in problem and "checksum mismatch" in problem
+    assert "offset 0" in problem  # small files are one checksummed block
+    Path(f"{path}.crc").unlink()
+    with pytest.raises(FileNotFoundError, match="crc"):
+        _store.verify_table(path)
 
 
 def test_a_log_compacts_into_hive_partitions_polars_reads(tmp_path: Path):
@@ -105,3 +122,21 @@ def test_a_log_with_no_schema_compacts_to_an_empty_table(tmp_path: Path):
     log_path.write_bytes(b"")
     assert _store.compact_log(log_path, ipc_path) is None
     assert pl.read_ipc(ipc_path).shape == (0, 0)
+
+
+def test_parquet_files_scan_with_exact_values(tmp_path: Path):
+    path = tmp_path / "metrics.parquet"
+    _store.write_parquet(path, COLUMNS, SCHEMA)
+    frame = pl.scan_parquet(path).collect()
+    assert frame.dtypes == [pl.String, pl.Int64, pl.Float64, pl.Float64, pl.UInt32]
+    assert frame.to_dict(as_series=False) == COLUMNS
+    log_path = tmp_path / "metrics.log"
+    with _store.TableLog(log_path, SCHEMA) as log:
+        log.append(COLUMNS)
+        log.flush(durable=False)
+        log.append(COLUMNS)
+    assert _store.compact_log(log_path, tmp_path / "c.parquet", format="parquet") is None
+    doubled = {name: values * 2 for name, values in COLUMNS.items()}
+    assert pl.read_parquet(tmp_path / "c.parquet").to_dict(as_series=False) == doubled
+    with pytest.raises(ValueError, match="unknown table format"):
+        _store.compact_log(log_path, tmp_path / "c.csv", format="csv")

@@ -53,3 +53,6 @@ def test_rows_round_trip_through_a_log_and_an_ipc_file(
         assert columns == expected
         assert _store.compact_log(log_path, ipc_path) is None
         assert pl.read_ipc(ipc_path).to_dict(as_series=False) == expected
+        parquet_path = Path(directory) / "t.parquet"
+        assert _store.compact_log(log_path, parquet_path, format="parquet") is None
+        assert pl.read_parquet(parquet_path).to_dict(as_series=False) == expected

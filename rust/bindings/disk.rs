@@ -3,7 +3,7 @@
 //!
 //! Each method converts its arguments, releases the GIL for the I/O, and
 //! converts the result. Errors become OSError subclasses (I/O, corruption) or
-//! ValueError / TypeError / IndexError (bad arguments) in `to_py_err`.
+//! ValueError / TypeError / IndexError (bad arguments) in `bindings`' one `From<StoreError> for PyErr`.
 
 use std::path::PathBuf;
 use std::sync::RwLock;
@@ -16,12 +16,13 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use pyo3::IntoPyObjectExt;
 
 use crate::disk::codec::RawColumn;
+use crate::disk::compact::Format;
 use crate::disk::log::{FlushPolicy, TableLog};
 use crate::disk::log_reader::{LogFile, RawLog};
 use crate::disk::pack::PackWriter;
 use crate::disk::pack_reader::PackReader;
 use crate::disk::{
-    compact, manifest, slug as slugs, Column, ColumnBatch, ColumnData, ColumnType, Schema,
+    checksum, compact, manifest, slug as slugs, Column, ColumnBatch, ColumnData, ColumnType, Schema,
 };
 use crate::error::StoreError;
 
@@ -265,19 +266,55 @@ fn write_ipc(
     columns: &Bound<'_, PyDict>,
     schema: Vec<(String, String)>,
 ) -> PyResult<()> {
+    write_table(py, path, columns, schema, Format::Ipc)
+}
+
+/// Writes `{name: list}` (typed by `schema`) as a zstd Parquet file, atomically.
+#[pyfunction]
+fn write_parquet(
+    py: Python<'_>,
+    path: PathBuf,
+    columns: &Bound<'_, PyDict>,
+    schema: Vec<(String, String)>,
+) -> PyResult<()> {
+    write_table(py, path, columns, schema, Format::Parquet)
+}
+
+fn write_table(
+    py: Python<'_>,
+    path: PathBuf,
+    columns: &Bound<'_, PyDict>,
+    schema: Vec<(String, String)>,
+    format: Format,
+) -> PyResult<()> {
     let batch = batch_from_dict(columns, &parse_schema(schema)?)?;
     batch.check(&batch.schema()).map_err(PyErr::from)?;
-    py.detach(|| compact::write_ipc(&path, &batch))
+    py.detach(|| compact::write_table(&path, &batch, format))
         .map_err(PyErr::from)
 }
 
-/// Compacts a table log into an Arrow IPC file (atomically) without crossing into
-/// Python; returns the log's defect message or None.
+/// Compacts a table log into an Arrow IPC (`format="ipc"`) or Parquet file,
+/// atomically, without crossing into Python; returns the log's defect message or None.
 #[pyfunction]
-fn compact_log(py: Python<'_>, log_path: PathBuf, ipc_path: PathBuf) -> PyResult<Option<String>> {
+#[pyo3(signature = (log_path, out_path, format = "ipc"))]
+fn compact_log(
+    py: Python<'_>,
+    log_path: PathBuf,
+    out_path: PathBuf,
+    format: &str,
+) -> PyResult<Option<String>> {
+    let format = Format::parse(format).map_err(PyErr::from)?;
     let defect = py
-        .detach(|| compact::compact_log(&log_path, &ipc_path))
+        .detach(|| compact::compact_log(&log_path, &out_path, format))
         .map_err(PyErr::from)?;
+    Ok(defect.map(|d| d.to_string()))
+}
+
+/// Checks a compacted table against its `<file>.crc` sidecar: None when intact,
+/// else a message naming the file and the byte offset of the first damaged block.
+#[pyfunction]
+fn verify_table(py: Python<'_>, path: PathBuf) -> PyResult<Option<String>> {
+    let defect = py.detach(|| checksum::verify(&path)).map_err(PyErr::from)?;
     Ok(defect.map(|d| d.to_string()))
 }
 
@@ -435,7 +472,9 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPackReader>()?;
     m.add_function(wrap_pyfunction!(read_log, m)?)?;
     m.add_function(wrap_pyfunction!(write_ipc, m)?)?;
+    m.add_function(wrap_pyfunction!(write_parquet, m)?)?;
     m.add_function(wrap_pyfunction!(compact_log, m)?)?;
+    m.add_function(wrap_pyfunction!(verify_table, m)?)?;
     m.add_function(wrap_pyfunction!(write_json_atomic, m)?)?;
     m.add_function(wrap_pyfunction!(slug, m)?)?;
     m.add_function(wrap_pyfunction!(create_run_dir, m)?)?;

@@ -150,6 +150,18 @@ pub enum RawColumn<'a> {
 }
 
 impl RawColumn<'_> {
+    /// Rows in this column.
+    pub fn len(&self) -> usize {
+        match self {
+            RawColumn::Str { codes, .. } => codes.len(),
+            RawColumn::Plain(data) => data.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Appends this column's values to `out` (of the same type).
     pub fn extend_into(self, out: &mut ColumnData) {
         match (self, out) {

@@ -1,24 +1,32 @@
-//! Compaction: a table's rows as an Arrow IPC file that Polars, DuckDB or
-//! pyarrow read without this package (`polars.scan_ipc(path)`).
+//! Compaction: a table's rows as an Arrow IPC or Parquet file that Polars,
+//! DuckDB, Spark or pyarrow read without this package (`polars.scan_ipc(path)`,
+//! `polars.scan_parquet(path)`).
 //!
 //! Types: `str` -> Utf8, `int` -> Int64 (nullable), `f64` -> Float64,
 //! `f64?` -> Float64 (nullable), `obj` -> UInt32 handle. Each field carries its
 //! store type in metadata (`modularml.type`). Files are written atomically, so a
-//! compacted file either exists whole or not at all.
+//! compacted file either exists whole or not at all, then get a checksum
+//! sidecar `<file>.crc` (see `checksum`) so damage to them is detected too.
 //!
 //! Compacted files are laid out hive-style, one directory level per key:
-//! `<root>/<table>/run=<run>/phase=<phase>/rank=<rank>/part-<n>.arrow`.
+//! `<root>/<table>/run=<run>/phase=<phase>/rank=<rank>/part-<n>.arrow` (or `.parquet`).
 
 use std::collections::HashMap;
+use std::fs::File;
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, UInt32Array};
 use arrow_ipc::writer::FileWriter;
 use arrow_schema::{ArrowError, DataType, Field, Schema as ArrowSchema};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
 
 use super::atomic::write_atomic;
 use super::batch::{ColumnBatch, ColumnData, ColumnType};
+use super::checksum::write_sidecar;
 use super::codec::RawColumn;
 use super::frame::Defect;
 use super::log_reader::LogFile;
@@ -28,47 +36,117 @@ use crate::error::{StoreError, StoreResult};
 /// Rows per Arrow record batch, so readers can stream large files.
 const ROWS_PER_BATCH: usize = 1 << 20;
 
-/// Compacts a table log into an Arrow IPC file: every valid row of `log` is
-/// written to `ipc` (atomically), one record batch per log frame, strings
-/// copied straight from the frame dictionaries; returns the log's defect.
-pub fn compact_log(log: &Path, ipc: &Path) -> StoreResult<Option<Defect>> {
+/// The file format of a compacted table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Arrow IPC file (`pl.scan_ipc`): fastest to write and to map.
+    Ipc,
+    /// Parquet, zstd-compressed (`pl.scan_parquet`, DuckDB, Spark): smallest.
+    Parquet,
+}
+
+impl Format {
+    /// `"ipc"` (or `"arrow"`) or `"parquet"`.
+    pub fn parse(name: &str) -> StoreResult<Self> {
+        match name {
+            "ipc" | "arrow" => Ok(Self::Ipc),
+            "parquet" => Ok(Self::Parquet),
+            other => Err(StoreError::InvalidArgument {
+                reason: format!("unknown table format {other:?}; expected \"ipc\" or \"parquet\""),
+            }),
+        }
+    }
+}
+
+/// Compacts a table log into one file: every valid row of `log` is written to
+/// `out` (atomically), one record batch per log frame, strings copied straight
+/// from the frame dictionaries; returns the log's defect, if any.
+pub fn compact_log(log: &Path, out: &Path, format: Format) -> StoreResult<Option<Defect>> {
     let file = LogFile::read(log)?;
     let decoded = file.decode();
     let schema = Arc::new(arrow_schema(decoded.schema.as_deref().unwrap_or_default()));
-    let arrow_err =
-        |e: ArrowError| StoreError::io("write Arrow IPC", ipc, std::io::Error::other(e));
-    write_atomic(ipc, |out| {
-        let mut writer = FileWriter::try_new(out, &schema).map_err(arrow_err)?;
-        for batch in decoded.batches {
-            let columns = batch.columns.into_iter().map(raw_array).collect();
-            let record = RecordBatch::try_new(schema.clone(), columns).map_err(arrow_err)?;
-            writer.write(&record).map_err(arrow_err)?;
-        }
-        writer.finish().map_err(arrow_err)
-    })?;
+    let records = decoded.batches.into_iter().map(|batch| {
+        let columns = batch.columns.into_iter().map(raw_array).collect();
+        RecordBatch::try_new(schema.clone(), columns)
+    });
+    write_records(out, schema.clone(), records, format)?;
     Ok(decoded.defect)
 }
 
 /// Writes `batch` to `path` as an Arrow IPC file, atomically.
 pub fn write_ipc(path: &Path, batch: &ColumnBatch) -> StoreResult<()> {
+    write_table(path, batch, Format::Ipc)
+}
+
+/// Writes `batch` to `path` in `format`, atomically.
+pub fn write_table(path: &Path, batch: &ColumnBatch, format: Format) -> StoreResult<()> {
     let schema = Arc::new(arrow_schema(&batch.schema()));
-    let arrow_err =
-        |e: ArrowError| StoreError::io("write Arrow IPC", path, std::io::Error::other(e));
+    let rows = batch.num_rows();
+    let records = (0..rows).step_by(ROWS_PER_BATCH).map(|start| {
+        let end = rows.min(start + ROWS_PER_BATCH);
+        let columns = batch
+            .columns
+            .iter()
+            .map(|c| arrow_array(slice(&c.data, start, end)))
+            .collect();
+        RecordBatch::try_new(schema.clone(), columns)
+    });
+    write_records(path, schema.clone(), records, format)
+}
+
+fn write_records<I>(
+    path: &Path,
+    schema: Arc<ArrowSchema>,
+    records: I,
+    format: Format,
+) -> StoreResult<()>
+where
+    I: Iterator<Item = Result<RecordBatch, ArrowError>>,
+{
+    let failed = |e: &dyn std::fmt::Display| {
+        StoreError::io("write table", path, std::io::Error::other(e.to_string()))
+    };
     write_atomic(path, |out| {
-        let mut writer = FileWriter::try_new(out, &schema).map_err(arrow_err)?;
-        let rows = batch.num_rows();
-        for start in (0..rows).step_by(ROWS_PER_BATCH) {
-            let end = rows.min(start + ROWS_PER_BATCH);
-            let columns = batch
-                .columns
-                .iter()
-                .map(|c| arrow_array(slice(&c.data, start, end)))
-                .collect();
-            let record = RecordBatch::try_new(schema.clone(), columns).map_err(arrow_err)?;
-            writer.write(&record).map_err(arrow_err)?;
+        write_format(out, schema, records, format, &failed)
+    })?;
+    write_sidecar(path)
+}
+
+fn write_format<I, E>(
+    out: &mut BufWriter<File>,
+    schema: Arc<ArrowSchema>,
+    records: I,
+    format: Format,
+    failed: &E,
+) -> StoreResult<()>
+where
+    I: Iterator<Item = Result<RecordBatch, ArrowError>>,
+    E: Fn(&dyn std::fmt::Display) -> StoreError,
+{
+    match format {
+        Format::Ipc => {
+            let mut writer = FileWriter::try_new(out, &schema).map_err(|e| failed(&e))?;
+            for record in records {
+                writer
+                    .write(&record.map_err(|e| failed(&e))?)
+                    .map_err(|e| failed(&e))?;
+            }
+            writer.finish().map_err(|e| failed(&e))
         }
-        writer.finish().map_err(arrow_err)
-    })
+        Format::Parquet => {
+            let properties = WriterProperties::builder()
+                .set_compression(Compression::ZSTD(ZstdLevel::default()))
+                .build();
+            let mut writer = ArrowWriter::try_new(out, schema.clone(), Some(properties))
+                .map_err(|e| failed(&e))?;
+            for record in records {
+                writer
+                    .write(&record.map_err(|e| failed(&e))?)
+                    .map_err(|e| failed(&e))?;
+            }
+            writer.close().map(|_| ()).map_err(|e| failed(&e))
+        }
+    }
 }
 
 fn arrow_schema(schema: &[(String, ColumnType)]) -> ArrowSchema {
@@ -195,11 +273,17 @@ mod tests {
             .downcast_ref::<Int64Array>()
             .unwrap();
         assert_eq!((epochs.value(2), epochs.null_count()), (2, 5));
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
         assert_eq!(
-            std::fs::read_dir(dir.path()).unwrap().count(),
-            1,
+            names,
+            ["metrics.arrow", "metrics.arrow.crc"],
             "temp file left behind"
         );
+        assert_eq!(crate::disk::checksum::verify(&path).unwrap(), None);
     }
 
     #[test]
@@ -209,7 +293,10 @@ mod tests {
         let mut log = crate::disk::log::TableLog::open(&log_path, batch(0).schema()).unwrap();
         log.append(batch(3000)).unwrap();
         log.close().unwrap();
-        assert_eq!(compact_log(&log_path, &ipc_path).unwrap(), None);
+        assert_eq!(
+            compact_log(&log_path, &ipc_path, Format::Ipc).unwrap(),
+            None
+        );
         let reader = FileReader::try_new(std::fs::File::open(&ipc_path).unwrap(), None).unwrap();
         let rows: usize = reader.map(|b| b.unwrap().num_rows()).sum();
         assert_eq!(rows, 3000);

@@ -28,6 +28,7 @@ pub mod kind {
     pub const BATCH: u8 = 2;
     pub const RECORD: u8 = 3;
     pub const INDEX: u8 = 4;
+    pub const CHECKSUMS: u8 = 5;
 }
 
 /// Why the bytes at some offset are not a valid frame.

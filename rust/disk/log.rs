@@ -43,6 +43,9 @@ impl Default for FlushPolicy {
 /// Most rows in one frame, so a frame stays far below the 4 GiB length limit.
 const MAX_FRAME_ROWS: usize = 1 << 20;
 
+/// Bytes of encoding buffer kept between writes.
+const KEEP_BUFFER: usize = 16 << 20;
+
 /// Queued commands never exceed this many, so a slow disk slows `append` down.
 const QUEUE_DEPTH: usize = 1024;
 
@@ -316,6 +319,9 @@ impl Worker {
         if let Err(e) = self.file.write_all(&self.frame) {
             record_failure(&self.failure, &StoreError::io("write", &self.path, e));
         }
+        // One huge append must not pin its buffer for the life of the log.
+        self.frame.shrink_to(KEEP_BUFFER);
+        self.payload.shrink_to(KEEP_BUFFER);
     }
 
     fn sync(&mut self) {

@@ -4,11 +4,14 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::batch::{ColumnBatch, Schema};
-use super::codec::{batch_rows, decode_raw, RawBatch};
+use super::batch::{Column, ColumnBatch, ColumnData, ColumnType, Schema};
+use super::codec::{batch_rows, decode_raw, RawBatch, RawColumn};
 use super::frame::{self, kind, Defect, DefectKind, Frame};
 use super::log::read_schema;
 use crate::error::{StoreError, StoreResult};
+
+/// Fewer rows than this are not worth a thread.
+const PARALLEL_ROWS: usize = 100_000;
 
 /// The bytes of a log file, read once; `decode` borrows from them.
 pub struct LogFile {
@@ -29,22 +32,80 @@ impl RawLog<'_> {
         self.batches.iter().map(|batch| batch.rows).sum()
     }
 
-    /// Every row as one batch (strings materialised).
+    /// Every row as one batch (strings materialised, on all cores).
     pub fn into_batch(self) -> ColumnBatch {
-        let Some(schema) = &self.schema else {
+        let Some(schema) = self.schema else {
             return ColumnBatch::default();
         };
-        let mut out = ColumnBatch::empty(schema);
-        let rows = self.num_rows();
-        out.columns
-            .iter_mut()
-            .for_each(|column| column.data.reserve(rows));
+        let rows = self.batches.iter().map(|batch| batch.rows).sum();
+        let mut per_column: Vec<Vec<RawColumn<'_>>> = schema.iter().map(|_| Vec::new()).collect();
         for batch in self.batches {
-            for (column, target) in batch.columns.into_iter().zip(&mut out.columns) {
-                column.extend_into(&mut target.data);
+            for (parts, column) in per_column.iter_mut().zip(batch.columns) {
+                parts.push(column);
             }
         }
-        out
+        let columns = schema
+            .into_iter()
+            .zip(per_column)
+            .map(|((name, kind), parts)| Column {
+                name,
+                data: materialize(parts, kind, rows),
+            })
+            .collect();
+        ColumnBatch { columns }
+    }
+}
+
+/// One column's parts, concatenated.
+fn materialize(parts: Vec<RawColumn<'_>>, kind: ColumnType, rows: usize) -> ColumnData {
+    if kind == ColumnType::Str {
+        return ColumnData::Str(materialize_strings(&parts, rows));
+    }
+    let mut out = ColumnData::empty(kind);
+    out.reserve(rows);
+    for part in parts {
+        part.extend_into(&mut out);
+    }
+    out
+}
+
+/// One `String` per row is the costly part of reading: split the rows into
+/// contiguous groups of parts and fill each group's slice on its own core.
+fn materialize_strings(parts: &[RawColumn<'_>], rows: usize) -> Vec<Option<String>> {
+    let mut out: Vec<Option<String>> = Vec::new();
+    out.resize_with(rows, || None);
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let target = rows.div_ceil(threads).max(PARALLEL_ROWS);
+    std::thread::scope(|scope| {
+        let mut rest: &mut [Option<String>] = &mut out;
+        let mut group_start = 0;
+        let mut group_rows = 0;
+        for (index, part) in parts.iter().enumerate() {
+            group_rows += part.len();
+            if group_rows >= target || index + 1 == parts.len() {
+                let taken = std::mem::take(&mut rest);
+                let (slots, tail) = taken.split_at_mut(group_rows.min(taken.len()));
+                let group = &parts[group_start..=index];
+                scope.spawn(move || fill_strings(group, slots));
+                rest = tail;
+                (group_start, group_rows) = (index + 1, 0);
+            }
+        }
+    });
+    out
+}
+
+fn fill_strings(parts: &[RawColumn<'_>], out: &mut [Option<String>]) {
+    let mut slots = out.iter_mut();
+    for part in parts {
+        if let RawColumn::Str { dictionary, codes } = part {
+            // codes first: zip must not take a slot it cannot fill
+            for (&code, slot) in codes.iter().zip(slots.by_ref()) {
+                *slot = dictionary
+                    .get((code as usize).wrapping_sub(1))
+                    .map(|s| (*s).to_owned());
+            }
+        }
     }
 }
 
@@ -113,7 +174,7 @@ type BadFrame<'a> = Option<(Frame<'a>, String)>;
 fn decode_frames<'a>(frames: &[Frame<'a>], schema: &Schema) -> (Vec<RawBatch<'a>>, BadFrame<'a>) {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let total: usize = frames.iter().map(|f| batch_rows(f.payload)).sum();
-    if threads == 1 || total < 100_000 {
+    if threads == 1 || total < PARALLEL_ROWS {
         return decode_in_order(frames, schema);
     }
     let chunk = frames.len().div_ceil(threads).max(1);

@@ -288,3 +288,24 @@ fn schemas_the_format_cannot_hold_are_refused() {
     );
     assert!(!dir.path().join("a.log").exists());
 }
+
+#[test]
+fn large_logs_read_back_in_order_across_parallel_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("large.log");
+    let policy = FlushPolicy {
+        max_bytes: usize::MAX,
+        max_delay: Duration::from_secs(3600),
+    };
+    let mut log = TableLog::with_policy(&path, schema(), policy).unwrap();
+    let mut total = 0;
+    for count in [60_000, 1, 90_000, 70_000, 3, 80_000] {
+        log.append(rows(total, count)).unwrap();
+        log.flush(false).unwrap();
+        total += count;
+    }
+    log.close().unwrap();
+    let (batch, defect) = read_log(&path).unwrap();
+    assert!(defect.is_none());
+    assert_eq!(batch, rows(0, total));
+}

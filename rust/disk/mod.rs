@@ -6,6 +6,7 @@
 
 pub mod atomic;
 pub mod batch;
+pub mod checksum;
 pub mod codec;
 pub mod compact;
 pub mod frame;
