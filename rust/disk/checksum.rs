@@ -130,7 +130,7 @@ type Sums = (u64, usize, Vec<u32>);
 fn read_sidecar(path: &Path) -> StoreResult<Result<Sums, Defect>> {
     let sidecar = sidecar_path(path);
     let bytes = fs::read(&sidecar).map_err(|e| StoreError::io("read checksums", &sidecar, e))?;
-    let scan = frame::scan(&sidecar, &bytes, 0);
+    let scan = frame::scan(&sidecar, &bytes);
     let bad = |reason: &str| {
         frame::defect_at(
             &sidecar,
