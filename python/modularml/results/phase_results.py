@@ -115,6 +115,17 @@ class PhaseResults:
             f"callbacks={len(self._callbacks)})"
         )
 
+    def plot(self, metrics: Any = None, **options: Any) -> Any:
+        """Metric curves as a matplotlib Figure (see `modularml.viz.plot_results`)."""
+        from modularml.viz.plotting import plot_results
+
+        return plot_results(self, metrics, **options)
+
+    def _repr_html_(self) -> str:
+        from modularml.viz.html import results_html
+
+        return results_html(self)
+
     def _keep(self, obj: Any) -> int:
         self._objects.append(obj)
         return len(self._objects) - 1

@@ -95,6 +95,17 @@ class Experiment:
     def last_run(self) -> Any:
         return self._history[-1] if self._history else None
 
+    def plot(self, metrics: Any = None, **options: Any) -> Any:
+        """The history's metric curves, one legend entry per run (`modularml.viz.plot_runs`)."""
+        from modularml.viz.plotting import plot_runs
+
+        return plot_runs(self._history, metrics, **options)
+
+    def _repr_html_(self) -> str:
+        from modularml.viz.html import runs_html
+
+        return runs_html(f"Experiment {self.label!r}", self._history)
+
     # -- running ---------------------------------------------------------------------------
     def run_phase(self, phase: ExperimentPhase, **display: Any) -> Any:
         """Run one phase, record an ExperimentRun and return the phase's results.
