@@ -93,9 +93,14 @@ def test_plot_figure_has_the_named_curves(fake):
     fig = cli.plot_figure(args)
     axes = [ax for ax in fig.axes if ax.get_visible()]
     assert [ax.get_title() for ax in axes] == ["train_loss", "val_loss"]
+    assert fig._suptitle.get_text() == fake.name
     for ax in axes:
         labels = {line.get_label() for line in ax.get_lines()}
         assert {"run-a", "run-b"} <= labels
+    args = cli.build_parser().parse_args(["plot", str(fake), "--title", "mine", "--per", "epoch"])
+    fig = cli.plot_figure(args)
+    assert fig._suptitle.get_text() == "mine"
+    assert all(len(line.get_xdata()) == 3 for line in fig.axes[0].get_lines())
 
 
 def test_plot_writes_a_png(fake, capsys):

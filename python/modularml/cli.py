@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plot.add_argument("--overlay", action="store_true", help="all metrics on one axes")
     plot.add_argument("--dpi", type=int, default=120, help="resolution of the image")
+    plot.add_argument("--title", help="figure title (default: the directory's name)")
     export.add_argument(
         "-o", "--output", type=Path, required=True, help=f"table file ({', '.join(_WRITERS)})"
     )
@@ -215,11 +216,15 @@ def plot_figure(args: argparse.Namespace) -> Any:
     directory = open_directory(args.directory)
     runs = select_runs(directory, args.run)
     try:
-        return plot_runs(
-            runs, args.metric, per=args.per, overlay=args.overlay, title=str(args.directory)
-        )
+        return plot_runs(runs, args.metric, per=args.per, overlay=args.overlay, title=_title(args))
     except ValueError as error:
         raise CommandError(str(error)) from error
+
+
+def _title(args: argparse.Namespace) -> str:
+    if args.title is not None:
+        return args.title
+    return args.directory.resolve().name or str(args.directory)
 
 
 # ------------------------------------------------------------------- export
