@@ -144,3 +144,16 @@ def exp_loss(exp):
 def test_empty_results_plot_is_an_empty_figure():
     fig = TrainResults("nothing").plot()
     assert len(fig.axes) == 1 and not fig.axes[0].get_lines()
+
+
+def test_long_batch_lines_are_thinned_by_means():
+    from modularml.viz.plotting import MAX_LINE_POINTS
+
+    results = TrainResults("long")
+    n = 3 * MAX_LINE_POINTS
+    results.log_metrics(
+        [float(i % 3) for i in range(n)], names="x", epoch_idx=0, batch_idx=list(range(n))
+    )
+    (line,) = results.plot().axes[0].get_lines()
+    assert len(line.get_xdata()) == MAX_LINE_POINTS
+    assert list(line.get_ydata()[:3]) == pytest.approx([1.0, 1.0, 1.0])

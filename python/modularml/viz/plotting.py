@@ -6,7 +6,8 @@ no window, any backend. A notebook shows a returned Figure inline; call
 
 Per-batch values are drawn as a thin line, per-epoch values as a marked line on
 the same axes (the batches of epoch ``e`` spread around ``x = e``), phase-level
-values as a dashed horizontal line.
+values as a dashed horizontal line. A per-batch line of more than
+`MAX_LINE_POINTS` points is drawn from the means of consecutive points.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from modularml.viz.curves import default_curves, place, results_curves, series_c
 
 Per = Literal["both", "batch", "epoch"]
 Source = tuple[str, pl.DataFrame]  # legend label, placed curve frame
+
+# a per-batch line longer than this is drawn from means of consecutive points
+MAX_LINE_POINTS = 4000
 
 _LEVELS: dict[str, tuple[str, ...]] = {
     "both": ("batch", "epoch", "phase"),
@@ -216,6 +220,7 @@ def _draw(
     if has_batches:
         # the batch line joins the legend only when no epoch line stands for the curve
         thin = f"_{label} per batch" if has_epochs else label
+        batches = _thinned(batches)
         ax.plot(batches["x"], batches["value"], lw=0.8, alpha=0.45, color=color, label=thin)
     if has_epochs:
         ax.plot(epochs["x"], epochs["value"], marker="o", ms=4, lw=1.6, color=color, label=label)
@@ -223,6 +228,17 @@ def _draw(
     for position, value in enumerate(phase["value"] if phase is not None else []):
         entry = label if position == 0 and not (has_epochs or has_batches) else f"_{label}"
         ax.axhline(value, ls="--", lw=1, color=color, label=entry)
+
+
+def _thinned(points: pl.DataFrame) -> pl.DataFrame:
+    """At most `MAX_LINE_POINTS` points: means of runs of consecutive points."""
+    if len(points) <= MAX_LINE_POINTS:
+        return points
+    step = math.ceil(len(points) / MAX_LINE_POINTS)
+    groups = pl.int_range(pl.len()) // step
+    return points.group_by(groups.alias("group"), maintain_order=True).agg(
+        pl.col("x").mean(), pl.col("value").mean()
+    )
 
 
 def _finish_axes(ax: Any, points: pl.DataFrame | None, *, title: str | None, legend: bool) -> None:
