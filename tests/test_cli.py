@@ -218,3 +218,17 @@ def test_command_foreign_directory(tmp_path):
     done = run_command("show", str(tmp_path))
     assert done.returncode == 1
     assert "is not a modularml results directory" in done.stderr
+
+
+def test_show_text_for_group_and_running_runs(history):
+    from modularml import ExperimentRun, PhaseGroupResults
+    from modularml.results import EvalResults
+
+    group = PhaseGroupResults("grp", [history[0].results, EvalResults("quiet")])
+    run = ExperimentRun("grp", "running", history[0].started_at, None, group)
+    text = cli.show_text([run], "d")
+    lines = text.splitlines()
+    assert lines[0] == "d: 1 run"
+    assert lines[2].startswith("run grp  [running]  started ") and lines[2].endswith("duration -")
+    assert "  phase run-a (TrainResults, 3 epochs)" in lines
+    assert lines[-2:] == ["  phase quiet (EvalResults)", "    (no metrics)"]
