@@ -157,3 +157,16 @@ def test_long_batch_lines_are_thinned_by_means():
     (line,) = results.plot().axes[0].get_lines()
     assert len(line.get_xdata()) == MAX_LINE_POINTS
     assert list(line.get_ydata()[:3]) == pytest.approx([1.0, 1.0, 1.0])
+
+
+def test_phase_level_values_are_dashed_lines():
+    results = TrainResults("p")
+    results.log_metric("final", 0.5, None, None)
+    results.log_metrics([0.1, 0.2], names="x", epoch_idx=None, batch_idx=[0, 1])
+    fig = results.plot()
+    final, x = visible_axes(fig)
+    (line,) = final.get_lines()
+    assert (line.get_linestyle(), list(line.get_ydata())) == ("--", [0.5, 0.5])
+    assert line.get_label() == "p"
+    (batch_line,) = x.get_lines()
+    assert list(batch_line.get_xdata()) == [0, 1] and x.get_xlabel() == "batch"

@@ -190,7 +190,7 @@ def _where(row: dict[str, Any]) -> str:
     return ", ".join(found) or "-"
 
 
-def _align(rows: list[tuple[str, ...]]) -> list[str]:
+def _align(rows: Sequence[tuple[str, ...]]) -> list[str]:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return [
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()

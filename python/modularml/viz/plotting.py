@@ -212,11 +212,12 @@ def _draw(
     ax: Any, points: pl.DataFrame, *, label: str, color: Any, levels: tuple[str, ...]
 ) -> None:
     """One curve of one source: thin per-batch line, marked per-epoch line, phase lines."""
-    by_level = {level: points.filter(pl.col("level") == level).sort("x") for level in levels}
-    epochs = by_level.get("epoch")
-    has_epochs = epochs is not None and len(epochs) > 0
-    batches = by_level.get("batch")
-    has_batches = batches is not None and len(batches) > 0
+    # a level left out by `per` reads as no points
+    batches, epochs, phase = (
+        points.filter(pl.col("level") == level).sort("x") if level in levels else points.clear()
+        for level in ("batch", "epoch", "phase")
+    )
+    has_epochs, has_batches = len(epochs) > 0, len(batches) > 0
     if has_batches:
         # the batch line joins the legend only when no epoch line stands for the curve
         thin = f"_{label} per batch" if has_epochs else label
@@ -224,8 +225,7 @@ def _draw(
         ax.plot(batches["x"], batches["value"], lw=0.8, alpha=0.45, color=color, label=thin)
     if has_epochs:
         ax.plot(epochs["x"], epochs["value"], marker="o", ms=4, lw=1.6, color=color, label=label)
-    phase = by_level.get("phase")
-    for position, value in enumerate(phase["value"] if phase is not None else []):
+    for position, value in enumerate(phase["value"]):
         entry = label if position == 0 and not (has_epochs or has_batches) else f"_{label}"
         ax.axhline(value, ls="--", lw=1, color=color, label=entry)
 

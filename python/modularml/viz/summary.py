@@ -85,7 +85,7 @@ def run_summary(runs: Iterable[Any]) -> pl.DataFrame:
         }
         for run in runs
     ]
-    schema = {
+    schema: dict[str, Any] = {
         "run": pl.String,
         "status": pl.String,
         "phases": pl.String,
