@@ -210,6 +210,11 @@ def test_command_export(results_dir, tmp_path):
     expected = modularml.open_results(results_dir).to_polars()
     assert len(frame) == len(expected) > 0
     assert sorted(frame["run"].unique().to_list()) == ["run-a", "run-b"]
+    one = tmp_path / "one.csv"
+    done = run_command("export", str(results_dir), "-o", str(one), "--run", "run-b")
+    assert done.returncode == 0, done.stderr
+    run_b = next(r for r in modularml.open_results(results_dir).runs if r.label == "run-b")
+    assert len(pl.read_csv(one)) == len(run_b.results.to_polars())
 
 
 @needs_open_results
@@ -217,7 +222,8 @@ def test_command_foreign_directory(tmp_path):
     (tmp_path / "notes.txt").write_text("not results")
     done = run_command("show", str(tmp_path))
     assert done.returncode == 1
-    assert "is not a modularml results directory" in done.stderr
+    assert done.stderr.startswith(f"modularml: error: {tmp_path} is not a results directory")
+    assert done.stderr.count("\n") == 1
 
 
 def test_show_text_for_group_and_running_runs(history):
@@ -232,3 +238,11 @@ def test_show_text_for_group_and_running_runs(history):
     assert lines[2].startswith("run grp  [running]  started ") and lines[2].endswith("duration -")
     assert "  phase run-a (TrainResults, 3 epochs)" in lines
     assert lines[-2:] == ["  phase quiet (EvalResults)", "    (no metrics)"]
+
+
+def test_show_text_lists_defects():
+    text = cli.show_text([], "d", ["metrics.log: torn tail at byte 40"])
+    assert text.splitlines() == [
+        "d: 0 runs",
+        "  damaged (read up to the damage): metrics.log: torn tail at byte 40",
+    ]

@@ -103,7 +103,8 @@ def open_directory(path: Path) -> Any:
     except FileNotFoundError as error:
         raise CommandError(f"no such directory: {path} ({error})") from error
     except ValueError as error:
-        raise CommandError(f"{path} is not a modularml results directory: {error}") from error
+        # the reader's message names the path and what is missing (or too new)
+        raise CommandError(str(error).rstrip(".")) from error
 
 
 def select_runs(directory: Any, labels: Sequence[str] | None) -> list[Any]:
@@ -124,14 +125,19 @@ def select_runs(directory: Any, labels: Sequence[str] | None) -> list[Any]:
 def show_command(args: argparse.Namespace) -> None:
     """Print a text summary of the directory (`show_text`)."""
     directory = open_directory(args.directory)
-    print(show_text(select_runs(directory, args.run), args.directory))
+    runs = select_runs(directory, args.run)
+    print(show_text(runs, args.directory, getattr(directory, "defects", ())))
 
 
-def show_text(runs: Sequence[Any], path: Path | str) -> str:
-    """Runs, their phases, status, epochs, and the last and best value of each metric."""
+def show_text(runs: Sequence[Any], path: Path | str, defects: Sequence[str] = ()) -> str:
+    """Runs, their phases, status, epochs, and the last and best value of each metric.
+
+    ``defects`` (damage found while reading the directory) are listed first.
+    """
     from modularml.viz.summary import run_summary
 
     lines = [f"{path}: {len(runs)} run{'' if len(runs) == 1 else 's'}"]
+    lines.extend(f"  damaged (read up to the damage): {defect}" for defect in defects)
     summary = run_summary(runs)
     for run, row in zip(runs, summary.iter_rows(named=True), strict=True):
         lines.append("")
@@ -230,6 +236,12 @@ def _title(args: argparse.Namespace) -> str:
 # ------------------------------------------------------------------- export
 
 
+def _run_name(run: Any) -> str:
+    # the export's `run` column holds the run's directory name (labels need not be unique)
+    path = run.metadata.get("path") if isinstance(run.metadata, dict) else None
+    return Path(path).name if path else run.label
+
+
 def export_command(args: argparse.Namespace) -> None:
     """Write the directory's tidy frame (all scalar records, with a ``run`` column)."""
     import polars as pl
@@ -242,8 +254,8 @@ def export_command(args: argparse.Namespace) -> None:
     directory = open_directory(args.directory)
     frame = directory.to_polars()
     if args.run:
-        labels = [run.label for run in select_runs(directory, args.run)]
-        frame = frame.filter(pl.col("run").is_in(labels))
+        names = [_run_name(run) for run in select_runs(directory, args.run)]
+        frame = frame.filter(pl.col("run").is_in(names))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     getattr(frame, writer)(args.output)
     print(f"wrote {len(frame)} records to {args.output}")
