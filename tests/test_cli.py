@@ -246,3 +246,17 @@ def test_show_text_lists_defects():
         "d: 0 runs",
         "  damaged (read up to the damage): metrics.log: torn tail at byte 40",
     ]
+
+
+@needs_open_results
+def test_reopened_results_display_and_plot(results_dir):
+    directory = modularml.open_results(results_dir)
+    html = directory._repr_html_()
+    assert "2 runs" in html and "run-a" in html and "completed" in html
+    run = directory.runs[0]
+    assert "train_loss" in run._repr_html_() and "val_loss" in run.results._repr_html_()
+    assert "MetricDataSeries" in run.results.metrics()._repr_html_()
+    axes = [ax for ax in directory.plot("val_loss").axes if ax.get_visible()]
+    assert {line.get_label() for line in axes[0].get_lines()} == {"run-a", "run-b"}
+    (line,) = run.results.metrics().where(name="val_loss").plot().axes[0].get_lines()
+    assert len(line.get_xdata()) == 3

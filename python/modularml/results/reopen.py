@@ -322,6 +322,17 @@ class ResultsDirectory:
             found.extend(f"{pack}: {m}" for m in _store.PackReader(pack).verify())
         return sorted(set(found))
 
+    def plot(self, metrics: Any = None, **options: Any) -> Any:
+        """Metric curves of every run, labelled by run (see `modularml.viz.plot_runs`)."""
+        from modularml.viz.plotting import plot_runs
+
+        return plot_runs(self.runs, metrics, **options)
+
+    def _repr_html_(self) -> str:
+        from modularml.viz.html import runs_html
+
+        return runs_html(f"ResultsDirectory {str(self.path)!r}", self.runs)
+
 
 def open_results(path: str | os.PathLike[str], *, allow_pickle: bool = False) -> ResultsDirectory:
     """Reopen a results directory written with ``ResultsConfig(results_dir=...)``.
