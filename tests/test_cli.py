@@ -153,6 +153,17 @@ def test_command_usage_error():
     assert done.returncode == 2 and "usage: modularml" in done.stderr
 
 
+def test_python_dash_m_runs_the_command(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "modularml", "export", str(tmp_path / "x"), "-o", "o.parquet"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1
+    assert done.stderr == f"modularml: error: no such directory: {tmp_path / 'x'}\n"
+
+
 @pytest.fixture(scope="module")
 def results_dir(tmp_path_factory):
     """A real results directory: two short training runs written to disk."""

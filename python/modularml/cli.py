@@ -4,8 +4,9 @@
     modularml plot DIR --metric train_loss --metric val_loss -o curves.png
     modularml export DIR -o out.parquet      one tidy table (.parquet, .csv, .arrow, .ndjson)
 
-DIR is a directory written with ``ResultsConfig(results_dir=DIR)``. Errors (a
-missing or foreign directory, an unknown metric or run) print one line and exit 1.
+DIR is a directory written with ``ResultsConfig(results_dir=DIR)``; ``python -m modularml``
+runs the same command. Errors (a missing or foreign directory, an unknown metric or run)
+print one line and exit 1.
 """
 
 from __future__ import annotations
