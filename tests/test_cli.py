@@ -115,6 +115,8 @@ def test_unknown_metric_or_run_is_one_line_error(fake, capsys):
     err = capsys.readouterr().err
     assert err.startswith("modularml: error: No metric 'acc'") and err.count("\n") == 1
     assert not (fake / "x.png").exists()
+    assert cli.main(["plot", str(fake), "-o", str(fake / "x.xyz")]) == 1
+    assert "cannot write" in capsys.readouterr().err
     assert cli.main(["show", str(fake), "--run", "nope"]) == 1
     assert "no run 'nope'; runs: run-a, run-b" in capsys.readouterr().err
 

@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--output",
         type=Path,
         default=Path("curves.png"),
-        help="image file (default: curves.png)",
+        help="image file: .png, .svg, .pdf, ... (default: curves.png)",
     )
     plot.add_argument(
         "--per", choices=("both", "batch", "epoch"), default="both", help="which values to draw"
@@ -212,7 +212,10 @@ def plot_command(args: argparse.Namespace) -> None:
     """Write the curves of `plot_figure` to ``args.output``."""
     figure = plot_figure(args)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(args.output, dpi=args.dpi)
+    try:
+        figure.savefig(args.output, dpi=args.dpi)
+    except ValueError as error:  # an image format matplotlib does not write
+        raise CommandError(f"cannot write {args.output}: {error}") from error
     print(f"wrote {args.output}")
 
 
