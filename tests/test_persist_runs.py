@@ -128,9 +128,11 @@ def test_unstorable_payload_reopens_as_placeholder(tmp_path):
     results.add_callback_result(PayloadResult(callback_label="cb", payload=lambda: 1))
     results.add_callback_result(PayloadResult(callback_label="ok", payload={"a": [1, 2]}))
     writer.close(None, [])
-    from modularml.results.reopen import _PhaseLoader
+    from modularml.results.reopen import _Pack, _PhaseLoader
 
-    back = _PhaseLoader(tmp_path / "shard", False, []).load(modularml.TrainResults, "p")
+    shard = tmp_path / "shard"
+    loader = _PhaseLoader(shard, _Pack(shard / "objects.pack", False, []), [])
+    back = loader.load(modularml.TrainResults, "p")
     lost, kept = back.callbacks().values()
     assert isinstance(lost, UnavailableCallbackResult) and "lambda" in lost.reason
     assert kept.payload == {"a": [1, 2]}
@@ -148,3 +150,32 @@ def test_reopen_in_a_new_process_needs_no_model(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == [str(len(live.metrics().where(name="train_loss"))), "completed"]
+
+
+def test_failed_phase_is_on_disk_with_its_partial_results(tmp_path):
+    from test_frontend_exceptions import Boom
+
+    s = _disk_setup(tmp_path)
+    with pytest.raises(ValueError, match="boom in hook"):
+        s.exp.run_phase(train_phase(s, n_epochs=3, callbacks=[Boom()]))
+    (run,) = open_results(tmp_path / "res").runs
+    assert run.status == "failed"
+    assert len(run.results.losses("MLP")) == len(s.exp.last_run.results.losses("MLP")) == 5
+
+
+def test_a_disk_error_at_phase_end_fails_the_phase(tmp_path, monkeypatch):
+    import errno
+
+    from modularml.results.persist import PhaseWriter
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    s = _disk_setup(tmp_path)
+    monkeypatch.setattr(PhaseWriter, "close", full)
+    with pytest.raises(OSError, match="No space"):
+        s.exp.run_phase(train_phase(s, n_epochs=1))
+    assert s.exp.last_run.status == "failed"
+    monkeypatch.undo()
+    (run,) = open_results(tmp_path / "res").runs
+    assert run.status == "failed"
