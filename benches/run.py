@@ -57,6 +57,7 @@ def markdown(rows: list[Row], info: dict, quick: bool) -> str:
     lines = [
         f"Machine: {info['cpu']}, {info['cores']} cores, {info['memory_gib']} GiB, "
         f"Python {info['python']}, torch {info['torch']}. Mode: {'quick' if quick else 'full'}.",
+        "Ratio: how many times faster (or smaller) ours is than the baseline; below 1 means slower.",
         "",
         "| workload | size | ours: median [min-max] | baselines (same run) | ratio | bar | met |",
         "|---|---|---|---|---|---|---|",

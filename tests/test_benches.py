@@ -33,7 +33,7 @@ def test_suite_runs_every_section_at_tiny_sizes(tmp_path):
         "TrainPhase step, seed MLP, batch 32 (recording all)",
         "log one scalar per call (in memory)",
         "seed training cells end to end (after imports)",
-        "durable metric logging (TableLog, fsync per 100k)",
+        "durable metric logging: log_metrics(10k array) + flush(durable) per 100k",
     ):
         assert expected in workloads
     for row in report["rows"]:
