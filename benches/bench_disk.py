@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -110,6 +111,78 @@ def reopen_times(directory: Path, records: int, repeats: int) -> dict[str, float
     }
 
 
+# -- through the results layer (ResultsConfig(results_dir=...)) ----------------------------
+
+
+def open_phase(directory: Path) -> tuple[Any, Any]:
+    """A TrainResults writing to a fresh results directory, and its RunRecorder."""
+    from modularml.results import ResultsConfig, TrainResults
+    from modularml.results.run_dir import RunRecorder
+
+    root = directory / f"res-{time.perf_counter_ns()}"
+    recorder = RunRecorder(ResultsConfig(results_dir=root), "bench", "bench")
+    results = TrainResults("bench")
+    recorder.attach(results, [])
+    return results, recorder
+
+
+def results_log_rate(directory: Path, records: int, per_call: int, per_flush: int) -> float:
+    """Records/s through `log_metrics` (``per_call`` values a call; 1 = `log_metric`),
+    flush(durable=True) every ``per_flush`` records, final flush included."""
+    results, recorder = open_phase(directory)
+    values, batches = np.arange(per_call, dtype=float), np.arange(per_call)
+    start = time.perf_counter()
+    for done in range(per_call, records + 1, per_call):
+        if per_call == 1:
+            results.log_metric("loss", 0.5, 0, done)
+        else:
+            results.log_metrics(values, names="loss", epoch_idx=0, batch_idx=batches)
+        if done % per_flush == 0:
+            results.flush(durable=True)
+    results.flush(durable=True)
+    elapsed = time.perf_counter() - start
+    recorder.phase_done(results, "completed")
+    return records / elapsed
+
+
+def results_artifact_latencies(directory: Path, count: int) -> list[float]:
+    """Seconds per `log_artifact` of an 80 KB float64 array on a disk-backed phase."""
+    results, recorder = open_phase(directory)
+    array = np.random.default_rng(0).random(10_000)
+    latencies = []
+    for i in range(count):
+        start = time.perf_counter()
+        results.log_artifact("arr", array, i)
+        latencies.append(time.perf_counter() - start)
+        busy_until = time.perf_counter() + 5e-4
+        while time.perf_counter() < busy_until:
+            pass
+    recorder.phase_done(results, "completed")
+    return latencies
+
+
+def results_reopen_time(directory: Path, records: int, repeats: int) -> float:
+    """Seconds for `open_results` of a run of ``records`` metrics, counted."""
+    from modularml import open_results
+
+    results, recorder = open_phase(directory)
+    chunk = min(records, 1_000_000)
+    names = [f"metric_{i % 8}" for i in range(chunk)]
+    for epoch in range(records // chunk):
+        results.log_metrics(np.arange(chunk, dtype=float), names=names, epoch_idx=epoch,
+                            batch_idx=np.arange(chunk))
+    recorder.phase_done(results, "completed")
+    del results
+
+    def reopen() -> float:
+        start = time.perf_counter()
+        opened = open_results(recorder.root)
+        assert len(opened.runs[0].results.metrics()) == records
+        return time.perf_counter() - start
+
+    return median_of(repeats, reopen)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes")
@@ -137,6 +210,17 @@ def main() -> None:
         )
         for what, seconds in reopen_times(directory, reopen_records, repeats).items():
             print(f"reopen {reopen_records:.0e} records, {what}: {seconds:6.3f} s  (bar < 1)")
+        print("-- through the results layer (ResultsConfig(results_dir=...)) --")
+        rate = median_of(repeats, lambda: results_log_rate(directory, records, 10_000, 100_000))
+        print(f"log_metrics(10k array) + flush(durable) per 100k: {rate / 1e6:8.2f} M records/s (bar >= 1)")
+        single = median_of(repeats, lambda: results_log_rate(directory, records // 10, 1, 10_000))
+        print(f"log_metric(one) + flush(durable) per 10k:        {single / 1e6:8.2f} M records/s")
+        latencies = sorted(results_artifact_latencies(directory, 200 if quick else 1000))
+        p50 = statistics.median(latencies) * 1e6
+        p99 = latencies[int(len(latencies) * 0.99)] * 1e6
+        print(f"log_artifact 80 KB array (training thread): median {p50:7.1f} us, p99 {p99:7.1f} us (bar <= 100)")
+        seconds = results_reopen_time(directory, reopen_records, repeats)
+        print(f"open_results of {reopen_records:.0e} metric records: {seconds:6.3f} s  (bar < 1)")
 
 
 if __name__ == "__main__":

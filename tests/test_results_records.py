@@ -110,12 +110,13 @@ class TestArtifactEntry:
         assert entry.artifact is figure
         assert repr(entry) == "ArtifactEntry(name='val_scatter', epoch_idx=0, batch_idx=None)"
 
-    def test_loader_is_called_on_access(self):
+    def test_loader_is_called_on_first_access_then_cached(self):
         calls = []
         entry = ArtifactEntry("a", 1, 2, loader=lambda: calls.append(1) or "loaded")
+        assert calls == []
         assert entry.artifact == "loaded"
         assert entry.artifact == "loaded"
-        assert len(calls) == 2
+        assert len(calls) == 1
 
     def test_exactly_one_source(self):
         with pytest.raises(ValueError, match="exactly one"):

@@ -41,6 +41,8 @@ _EXPORTS: dict[str, str] = {
     "FitResults": "modularml.results",
     "PhaseGroupResults": "modularml.results",
     "ExperimentRun": "modularml.results",
+    "open_results": "modularml.results.reopen",
+    "ResultsDirectory": "modularml.results.reopen",
     "EarlyStopping": "modularml.callbacks",
     "EvalLossMetric": "modularml.callbacks",
 }

@@ -5,6 +5,7 @@
 //! converts the result. Errors become OSError subclasses (I/O, corruption) or
 //! ValueError / TypeError / IndexError (bad arguments) in `bindings`' one `From<StoreError> for PyErr`.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::RwLock;
 use std::time::Duration;
@@ -15,6 +16,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use pyo3::IntoPyObjectExt;
 
+use crate::batch::{Batch, Numbers};
 use crate::disk::codec::RawColumn;
 use crate::disk::compact::Format;
 use crate::disk::log::{FlushPolicy, TableLog};
@@ -25,6 +27,9 @@ use crate::disk::{
     checksum, compact, manifest, slug as slugs, Column, ColumnBatch, ColumnData, ColumnType, Schema,
 };
 use crate::error::StoreError;
+use crate::selection::Selection;
+use crate::table::Table;
+use crate::value::{ColumnValues, NULL_CODE};
 
 create_exception!(
     _store,
@@ -190,6 +195,25 @@ impl PyTableLog {
             .map_err(PyErr::from)
     }
 
+    /// Appends rows `start..` of an in-memory table (columns matched by name)
+    /// in one call, without Python objects per row; returns the table's length.
+    fn append_table(
+        &self,
+        py: Python<'_>,
+        table: &Bound<'_, super::PyTable>,
+        start: usize,
+    ) -> PyResult<usize> {
+        let table = &table.get().inner;
+        py.detach(|| {
+            let (batch, end) = table_rows(table, &self.schema, start)?;
+            if batch.num_rows() > 0 {
+                self.with_log(|log| log.append(batch))?;
+            }
+            Ok::<_, StoreError>(end)
+        })
+        .map_err(PyErr::from)
+    }
+
     #[pyo3(signature = (durable = true))]
     fn flush(&self, py: Python<'_>, durable: bool) -> PyResult<()> {
         py.detach(|| self.with_log(|log| log.flush(durable)))
@@ -244,6 +268,130 @@ impl PyTableLog {
         };
         f(guard.as_ref().ok_or_else(closed)?)
     }
+}
+
+/// Loads every valid row of a log into an in-memory table (columns matched by
+/// name), frame dictionaries interned once; returns the first defect or None.
+#[pyfunction]
+fn load_log(
+    py: Python<'_>,
+    path: PathBuf,
+    table: &Bound<'_, super::PyTable>,
+) -> PyResult<Option<String>> {
+    let table = &table.get().inner;
+    py.detach(|| {
+        let file = LogFile::read(&path)?;
+        let log = file.decode();
+        let defect = log.defect.as_ref().map(ToString::to_string);
+        let Some(schema) = log.schema.clone() else {
+            return Ok(defect);
+        };
+        let order = table
+            .schema()
+            .names()
+            .iter()
+            .map(|name| {
+                schema
+                    .iter()
+                    .position(|(n, _)| n == name)
+                    .ok_or_else(|| StoreError::InvalidBatch {
+                        reason: format!("the log has no column {name:?}"),
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        for raw in log.batches {
+            let mut columns: Vec<Option<RawColumn<'_>>> =
+                raw.columns.into_iter().map(Some).collect();
+            let batches: Vec<Batch<'_>> = order
+                .iter()
+                .map(|&i| store_batch(columns[i].take()))
+                .collect();
+            table.extend(&batches)?;
+        }
+        Ok::<_, StoreError>(defect)
+    })
+    .map_err(PyErr::from)
+}
+
+/// One decoded log column as an in-memory `extend` batch.
+fn store_batch(column: Option<RawColumn<'_>>) -> Batch<'static> {
+    match column {
+        Some(RawColumn::Str { dictionary, codes }) => Batch::Strs {
+            strings: dictionary.iter().map(|s| (*s).to_owned()).collect(),
+            codes: codes
+                .into_iter()
+                .map(|c| c.checked_sub(1).unwrap_or(NULL_CODE))
+                .collect(),
+        },
+        Some(RawColumn::Plain(ColumnData::Str(values))) => {
+            let codes = (0..values.len() as u32).collect();
+            let strings = values.into_iter().map(Option::unwrap_or_default).collect();
+            Batch::Strs { strings, codes }
+        }
+        Some(RawColumn::Plain(ColumnData::Int(values))) => Batch::Ints(values),
+        Some(RawColumn::Plain(ColumnData::F64(values))) => {
+            Batch::Numbers(Numbers::F64(Cow::Owned(values)))
+        }
+        Some(RawColumn::Plain(ColumnData::F64Opt(values))) => Batch::Floats(values),
+        Some(RawColumn::Plain(ColumnData::Obj(values))) => Batch::Handles(values),
+        None => Batch::Handles(Vec::new()),
+    }
+}
+
+/// Rows `start..len` of `table` as a batch with the log's columns, and `len`.
+fn table_rows(
+    table: &Table,
+    schema: &Schema,
+    start: usize,
+) -> Result<(ColumnBatch, usize), StoreError> {
+    let view = table.view();
+    let data = view.read();
+    let end = view.len();
+    let rows = Selection::Range {
+        start: start.min(end) as u32,
+        end: end as u32,
+    };
+    let mut batch = ColumnBatch::default();
+    for (name, kind) in schema {
+        let index = view.schema().index_of(name)?;
+        let values = data.column(index).gather(&rows);
+        batch.columns.push(Column {
+            name: name.clone(),
+            data: column_data(values, *kind, name)?,
+        });
+    }
+    Ok((batch, end))
+}
+
+/// An in-memory column's values as a disk column of `kind`.
+fn column_data(
+    values: ColumnValues,
+    kind: ColumnType,
+    name: &str,
+) -> Result<ColumnData, StoreError> {
+    Ok(match (values, kind) {
+        (ColumnValues::Str { strings, codes }, ColumnType::Str) => ColumnData::Str(
+            codes
+                .iter()
+                .map(|&code| (code != NULL_CODE).then(|| strings[code as usize].clone()))
+                .collect(),
+        ),
+        (ColumnValues::Int(values), ColumnType::Int) => ColumnData::Int(values),
+        (ColumnValues::F64(values), ColumnType::F64) => ColumnData::F64(values),
+        (ColumnValues::F64(values), ColumnType::F64Opt) => {
+            ColumnData::F64Opt(values.into_iter().map(Some).collect())
+        }
+        (ColumnValues::F64Opt(values), ColumnType::F64Opt) => ColumnData::F64Opt(values),
+        (ColumnValues::Obj(values), ColumnType::Obj) => ColumnData::Obj(values),
+        _ => {
+            return Err(StoreError::InvalidBatch {
+                reason: format!(
+                    "column {name:?} of the table does not have the log's type {}",
+                    kind.name()
+                ),
+            })
+        }
+    })
 }
 
 /// Every valid row of a log as `{name: list}`, and a message naming the first
@@ -471,6 +619,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPackWriter>()?;
     m.add_class::<PyPackReader>()?;
     m.add_function(wrap_pyfunction!(read_log, m)?)?;
+    m.add_function(wrap_pyfunction!(load_log, m)?)?;
     m.add_function(wrap_pyfunction!(write_ipc, m)?)?;
     m.add_function(wrap_pyfunction!(write_parquet, m)?)?;
     m.add_function(wrap_pyfunction!(compact_log, m)?)?;

@@ -79,6 +79,9 @@ class PhaseResults:
         label: The phase's label.
     """
 
+    # set while a results_dir run writes this phase to disk (a persist.PhaseWriter)
+    _writer: Any = None
+
     def __init__(self, label: str) -> None:
         self.label = label
         # Python objects live here; native tables hold their integer handles
@@ -217,7 +220,10 @@ class PhaseResults:
     ) -> ArtifactEntry:
         """Record an artifact object (kept by reference) and return its entry."""
         entry = ArtifactEntry(name, epoch_idx, batch_idx, artifact=artifact)
-        self._artifacts.append(name, epoch_idx, batch_idx, self._keep(entry))
+        handle = self._keep(entry)
+        self._artifacts.append(name, epoch_idx, batch_idx, handle)
+        if self._writer is not None:  # encoded now; written off this thread
+            self._writer.put_artifact(handle, artifact)
         return entry
 
     def add_execution_context(self, ctx: Any) -> None:
@@ -267,6 +273,22 @@ class PhaseResults:
             self.log_artifact(
                 cb_res.artifact_name, cb_res.artifact, cb_res.epoch_idx, cb_res.batch_idx
             )
+
+    def flush(self, durable: bool = True) -> None:
+        """Write every record so far to the results directory (no-op in memory).
+
+        Records are also flushed at each epoch end, at phase end, and at most
+        ``persist.FLUSH_SECONDS`` apart while steps run.
+
+        Args:
+            durable: Also fsync, so the records survive power loss, not only a kill.
+        """
+        if self._writer is not None:
+            self._writer.flush(durable)
+
+    def _flush_if_due(self) -> None:
+        if self._writer is not None:
+            self._writer.flush_if_due()
 
     # ----------------------------------------------------------------- queries
 

@@ -209,7 +209,7 @@ class ArtifactEntry:
         batch_idx: Batch it was logged in (None at epoch or phase level).
     """
 
-    __slots__ = ("name", "epoch_idx", "batch_idx", "_artifact", "_loader")
+    __slots__ = ("name", "epoch_idx", "batch_idx", "_artifact", "_loader", "_png_loader")
 
     def __init__(
         self,
@@ -219,6 +219,7 @@ class ArtifactEntry:
         *,
         artifact: Any = _UNSET,
         loader: Callable[[], Any] | None = None,
+        png_loader: Callable[[], bytes] | None = None,
     ) -> None:
         if (artifact is _UNSET) == (loader is None):
             raise ValueError("Give exactly one of `artifact` and `loader`.")
@@ -227,13 +228,20 @@ class ArtifactEntry:
         self.batch_idx = batch_idx
         self._artifact = artifact
         self._loader = loader
+        self._png_loader = png_loader
 
     @property
     def artifact(self) -> Any:
-        """The artifact object (loaded through the loader when there is one)."""
+        """The artifact object (loaded once through the loader when there is one, then cached)."""
         if self._loader is not None:
-            return self._loader()
+            self._artifact = self._loader()
+            self._loader = None
         return self._artifact
+
+    @property
+    def png(self) -> bytes | None:
+        """PNG bytes of a matplotlib Figure artifact read from disk (no unpickling), else None."""
+        return None if self._png_loader is None else self._png_loader()
 
     def __repr__(self) -> str:
         return (

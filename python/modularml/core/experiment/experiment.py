@@ -126,16 +126,18 @@ class Experiment:
         A failed phase is recorded with status "failed" and its partial results, then its
         exception propagates. Display option: `show_progress` (bool).
         """
-        results, meta, error = self._execute(phase, **display)
-        self._append_run(phase.label, meta, results)
+        recorder = self._recorder(phase.label)
+        results, meta, error = self._execute(phase, recorder=recorder, **display)
+        self._append_run(phase.label, meta, results, recorder)
         if error is not None:
             raise error
         return results
 
     def run_group(self, group: PhaseGroup, **display: Any) -> Any:
         """Run a group's phases and subgroups in order as one ExperimentRun."""
-        results, meta, error = self._execute_group(group, **display)
-        self._append_run(group.label, meta, results)
+        recorder = self._recorder(group.label)
+        results, meta, error = self._execute_group(group, recorder=recorder, **display)
+        self._append_run(group.label, meta, results, recorder)
         if error is not None:
             raise error
         return results
@@ -175,8 +177,17 @@ class Experiment:
                 graph.restore(snapshot)
 
     # -- internals ---------------------------------------------------------------------------
+    def _recorder(self, label: str) -> Any:
+        """A RunRecorder writing this run under the results_dir, or None in memory."""
+        if self.results_config.results_dir is None:
+            return None
+        from modularml.results.run_dir import RunRecorder
+
+        return RunRecorder(self.results_config, label, self.label)
+
     def _execute(
-        self, phase: ExperimentPhase, *, hooks: bool = True, **display: Any
+        self, phase: ExperimentPhase, *, hooks: bool = True, recorder: Any = None,
+        groups: tuple[str, ...] = (), **display: Any,
     ) -> tuple[Any, Any, BaseException | None]:
         from modularml.results import PhaseExecutionMeta
 
@@ -184,6 +195,8 @@ class Experiment:
         if not isinstance(phase, ExperimentPhase):
             raise TypeError(f"Expected a phase, got {type(phase).__name__}.")
         results = phase.make_results()
+        if recorder is not None:
+            recorder.attach(results, list(groups))
         meta = PhaseExecutionMeta(label=phase.label, started_at=datetime.now())
         error: BaseException | None = None
         experiment_hooks = self._hooks if hooks else None
@@ -198,11 +211,14 @@ class Experiment:
             meta.status, error = "failed", e
             if experiment_hooks is not None:
                 experiment_hooks.exception(e, phase=phase)
+        if recorder is not None:
+            recorder.phase_done(results, meta.status)
         meta.ended_at = datetime.now()
         return results, meta, error
 
     def _execute_group(
-        self, group: PhaseGroup, **display: Any
+        self, group: PhaseGroup, *, recorder: Any = None, groups: tuple[str, ...] = (),
+        **display: Any,
     ) -> tuple[Any, Any, BaseException | None]:
         from modularml.results import PhaseGroupExecutionMeta, PhaseGroupResults
 
@@ -210,11 +226,10 @@ class Experiment:
         meta = PhaseGroupExecutionMeta(label=group.label, started_at=datetime.now())
         self._hooks.call("on_group_start", group=group)
         error: BaseException | None = None
+        inner = (*groups, group.label)
         for item in group.all:
-            if isinstance(item, PhaseGroup):
-                child, child_meta, error = self._execute_group(item, **display)
-            else:
-                child, child_meta, error = self._execute(item, **display)
+            runner = self._execute_group if isinstance(item, PhaseGroup) else self._execute
+            child, child_meta, error = runner(item, recorder=recorder, groups=inner, **display)
             results.add_result(child)
             meta.add_child(child_meta)
             if error is not None:
@@ -224,10 +239,12 @@ class Experiment:
             self._hooks.call("on_group_end", group=group, results=results)
         return results, meta, error
 
-    def _append_run(self, label: str, meta: Any, results: Any) -> None:
+    def _append_run(self, label: str, meta: Any, results: Any, recorder: Any = None) -> None:
         from modularml.results import ExperimentRun
 
         status = getattr(meta, "status", None) or _group_status(meta)
+        if recorder is not None:
+            recorder.finish(status)
         self._history.append(ExperimentRun(
             label=label, status=status, started_at=meta.started_at, ended_at=meta.ended_at,
             results=results, execution_meta=meta,

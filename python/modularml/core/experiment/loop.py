@@ -52,6 +52,7 @@ def run_epoch(run: PhaseRun, epoch: int) -> None:
     mean = total / len(keys)
     run.log.flush()  # the epoch entry comes after the epoch's batch entries
     run.results.log_metric("train_loss", mean, epoch, None)
+    run.results.flush(durable=False)  # to disk, when the run has a results_dir
     if run.graph.optimizer is not None:
         run.graph.optimizer.epoch_end()
     if run.progress is not None:

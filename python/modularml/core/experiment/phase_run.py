@@ -75,6 +75,7 @@ class StepLog:
         if self._record is not None:
             for step in steps:
                 self._record(step[4])
+        results._flush_if_due()
 
 
 class LastEpochBuffer:
