@@ -128,9 +128,11 @@ def test_unstorable_payload_reopens_as_placeholder(tmp_path):
     results.add_callback_result(PayloadResult(callback_label="cb", payload=lambda: 1))
     results.add_callback_result(PayloadResult(callback_label="ok", payload={"a": [1, 2]}))
     writer.close(None, [])
-    from modularml.results.reopen import _PhaseLoader
+    from modularml.results.reopen import _Pack, _PhaseLoader
 
-    back = _PhaseLoader(tmp_path / "shard", False, []).load(modularml.TrainResults, "p")
+    shard = tmp_path / "shard"
+    loader = _PhaseLoader(shard, _Pack(shard / "objects.pack", False, []), [])
+    back = loader.load(modularml.TrainResults, "p")
     lost, kept = back.callbacks().values()
     assert isinstance(lost, UnavailableCallbackResult) and "lambda" in lost.reason
     assert kept.payload == {"a": [1, 2]}

@@ -61,26 +61,50 @@ def file_crc32(path: Path) -> int:
 class PhaseWriter:
     """Writes one PhaseResults under ``directory`` (a new directory).
 
+    Files are created on first use: a table that gets no rows has no log, a phase
+    without objects no pack.
+
     Args:
         results: The phase's results (its tables are read, never changed).
         directory: The phase's shard directory; must not exist.
         tables: Table names to write (see `saved_tables`).
+        pack: Nested mode (a phase inside a callback result): no files of its own,
+            objects go to this writer's pack (see `encode_phase`).
     """
 
-    def __init__(self, results: Any, directory: Path, tables: list[str]) -> None:
-        directory.mkdir(parents=True, exist_ok=False)
+    def __init__(self, results: Any, directory: Path | None, tables: list[str],
+                 pack: PhaseWriter | None = None) -> None:
+        if directory is not None:
+            directory.mkdir(parents=True, exist_ok=False)
         self.directory = directory
         self._results = results
-        self._logs = {name: _store.TableLog(directory / f"{name}.log", DISK_SCHEMAS[name])
-                      for name in tables}
-        self._pack = _store.PackWriter(directory / PACK_NAME)
+        self._tables = tables
+        self._logs: dict[str, Any] = {}
+        self._pack_owner = pack if pack is not None else self
+        self._pack_writer: Any = None
         self._done = dict.fromkeys(tables, 0)
         self._executions_table: Any = None
         self._generation = -1
-        self._nested = 0
         self._artifact_refs: dict[int, tuple[int, int | None]] = {}
         self._last_flush = time.monotonic()
         self.closed = False
+
+    # ------------------------------------------------------------------ files
+
+    def _log(self, name: str) -> Any:
+        log = self._logs.get(name)
+        if log is None:
+            assert self.directory is not None
+            path = self.directory / f"{name}.log"
+            log = self._logs[name] = _store.TableLog(path, DISK_SCHEMAS[name])
+        return log
+
+    def _put_bytes(self, data: bytes, codec: str) -> int:
+        owner = self._pack_owner
+        if owner._pack_writer is None:
+            assert owner.directory is not None
+            owner._pack_writer = _store.PackWriter(owner.directory / PACK_NAME)
+        return owner._pack_writer.put(data, codec)
 
     # ------------------------------------------------------------------ flushing
 
@@ -99,14 +123,15 @@ class PhaseWriter:
         if self.closed:
             return
         pending = {name: rows for name, rows in self._object_rows() if rows}
-        self._pack.flush(durable)  # records before the rows that name them
+        if self._pack_writer is not None:
+            self._pack_writer.flush(durable)  # records before the rows that name them
         results = self._results
         for name in ("metrics", "losses"):
-            if name in self._logs:
-                table = getattr(results, f"_{name}")
-                self._done[name] = self._logs[name].append_table(table, self._done[name])
+            table = getattr(results, f"_{name}")
+            if name in self._tables and len(table) > self._done[name]:
+                self._done[name] = self._log(name).append_table(table, self._done[name])
         for name, rows in pending.items():
-            self._logs[name].append(rows)
+            self._log(name).append(rows)
         for log in self._logs.values():
             log.flush(durable)
         self._last_flush = time.monotonic()
@@ -123,7 +148,8 @@ class PhaseWriter:
         self.closed = True
         for log in self._logs.values():
             log.close()
-        self._pack.close()
+        if self._pack_writer is not None:
+            self._pack_writer.close()
         crcs: dict[str, int] = {}
         if tables_root is None:
             return crcs
@@ -138,11 +164,11 @@ class PhaseWriter:
 
     def _object_rows(self) -> list[tuple[str, dict[str, list[Any]] | None]]:
         out = []
-        if "callbacks" in self._logs:
+        if "callbacks" in self._tables:
             out.append(("callbacks", self._callback_rows()))
-        if "artifacts" in self._logs:
+        if "artifacts" in self._tables:
             out.append(("artifacts", self._artifact_rows()))
-        if "executions" in self._logs:
+        if "executions" in self._tables:
             out.append(("executions", self._execution_rows()))
         return out
 
@@ -192,7 +218,7 @@ class PhaseWriter:
 
     def put_artifact(self, handle: int, value: Any) -> None:
         """Encode and queue a just-logged artifact; its index row goes out at the next flush."""
-        if "artifacts" in self._logs and not self.closed:
+        if "artifacts" in self._tables and not self.closed:
             self._artifact_refs[handle] = self.put(value)
 
     def put(self, value: Any) -> tuple[int, int | None]:
@@ -203,12 +229,12 @@ class PhaseWriter:
             return self._put_lost(value, str(e)), None
         png = None
         if codec == "figure":
-            png = self._pack.put(codecs.figure_png(value), "png")
-        return self._pack.put(data, codec), png
+            png = self._put_bytes(codecs.figure_png(value), "png")
+        return self._put_bytes(data, codec), png
 
     def _put_lost(self, value: Any, reason: str) -> int:
         note = {"type": f"{type(value).__module__}.{type(value).__qualname__}", "reason": reason}
-        return self._pack.put(json.dumps(note).encode(), "lost")
+        return self._put_bytes(json.dumps(note).encode(), "lost")
 
     def _put_callback(self, result: Any) -> int:
         """A callback result as a JSON record: its class and a pack record per field."""
@@ -219,21 +245,27 @@ class PhaseWriter:
             fields[field.name] = self._put_field(getattr(result, field.name))
         cls = type(result)
         record = {"module": cls.__module__, "class": cls.__qualname__, "fields": fields}
-        return self._pack.put(json.dumps(record).encode(), "callback")
+        return self._put_bytes(json.dumps(record).encode(), "callback")
 
     def _put_field(self, value: Any) -> dict[str, Any]:
         from modularml.results.phase_results import PhaseResults
 
         if isinstance(value, PhaseResults):  # an evaluation's results: a nested phase
-            self._nested += 1
-            sub = f"nested-{self._nested}"
-            writer = PhaseWriter(value, self.directory / sub, list(DISK_SCHEMAS))
-            writer.close(None, [])
-            return {"phase": sub, "class": type(value).__name__, "label": value.label}
+            return {"phase": self._put_phase(value)}
         if codecs.is_json_value(value):
             return {"json": value}
         ref, png = self.put(value)
         return {"ref": ref, "png": png}
+
+    def _put_phase(self, results: Any) -> int:
+        """A (small) nested phase as one JSON record; its objects go to this pack."""
+        nested = PhaseWriter(results, None, list(DISK_SCHEMAS), pack=self._pack_owner)
+        record: dict[str, Any] = {"class": type(results).__name__, "label": results.label}
+        for name in ("metrics", "losses"):
+            view = getattr(results, f"_{name}").view()
+            record[name] = {column: view.column(column) for column in view.columns}
+        record.update((name, rows) for name, rows in nested._object_rows() if rows)
+        return self._put_bytes(json.dumps(record).encode(), "phase")
 
     def _put_execution(self, ctx: Any) -> int:
         """A context's tensors as raw typed arrays: (node, domain) -> array."""
@@ -246,4 +278,4 @@ class PhaseWriter:
                     continue
                 if value is not None:
                     arrays[f"{node}\x00{domain}"] = value.detach().cpu().numpy()
-        return self._pack.put(codecs.pack_arrays(arrays), "arrays")
+        return self._put_bytes(codecs.pack_arrays(arrays), "arrays")

@@ -116,17 +116,24 @@ def _lazy_artifact(pack: _Pack, row: tuple[Any, ...]) -> ArtifactEntry:
 class _PhaseLoader:
     """Reads one phase shard directory into a read-only PhaseResults."""
 
-    def __init__(self, directory: Path, allow_pickle: bool, defects: list[str]) -> None:
+    def __init__(self, directory: Path, pack: _Pack, defects: list[str],
+                 record: dict[str, Any] | None = None) -> None:
         self.directory = directory
         self.defects = defects
-        self.pack = _Pack(directory / PACK_NAME, allow_pickle, defects)
+        self.pack = pack
+        self.record = record  # a nested phase: its rows come from this record
 
     def load(self, cls: type, label: str) -> Any:
         results = cls(label)
         for name in ("metrics", "losses"):
+            table = getattr(results, f"_{name}")
             path = self.directory / f"{name}.log"
-            if path.exists():
-                self._defect(path, _store.load_log(path, getattr(results, f"_{name}")))
+            if self.record is not None:
+                columns = self.record.get(name) or {}
+                if any(columns.values()):
+                    table.extend(columns)
+            elif path.exists():
+                self._defect(path, _store.load_log(path, table))
         self._load_artifacts(results)
         self._load_callbacks(results)
         self._load_executions(results)
@@ -137,6 +144,8 @@ class _PhaseLoader:
             self.defects.append(message if str(path) in message else f"{path}: {message}")
 
     def _rows(self, name: str) -> dict[str, list[Any]]:
+        if self.record is not None:
+            return self.record.get(name, {})
         path = self.directory / f"{name}.log"
         if not path.exists():
             return {}
@@ -194,10 +203,11 @@ class _PhaseLoader:
         if "json" in stored:
             return stored["json"]
         if "phase" in stored:
-            cls = getattr(importlib.import_module("modularml.results"), stored["class"])
-            nested = _PhaseLoader(self.directory / stored["phase"], self.pack.allow_pickle,
-                                  self.defects)
-            return nested.load(cls, stored["label"])
+            data, _ = self.pack.raw(stored["phase"])
+            record = json.loads(data)
+            cls = getattr(importlib.import_module("modularml.results"), record["class"])
+            nested = _PhaseLoader(self.directory, self.pack, self.defects, record)
+            return nested.load(cls, record["label"])
         return self.pack.load(stored["ref"], "callback field")
 
 
@@ -256,8 +266,9 @@ def load_run(run_dir: Path, allow_pickle: bool, defects: list[str]) -> Experimen
     for entry in body["phases"]:
         cls = classes.get(entry["class"], classes["PhaseResults"])
         directory = run_dir / f"rank={body['ranks'][0]}" / entry["slug"]
-        phases.append((entry["groups"], _PhaseLoader(directory, allow_pickle, defects).load(
-            cls, entry["label"])))
+        loader = _PhaseLoader(directory, _Pack(directory / PACK_NAME, allow_pickle, defects),
+                              defects)
+        phases.append((entry["groups"], loader.load(cls, entry["label"])))
     return ExperimentRun(
         label=body["label"], status=body["status"], started_at=_parse_time(body["started_at"]),
         ended_at=_parse_time(body["ended_at"]), results=_group_tree(body["label"], phases),
@@ -341,7 +352,13 @@ def open_results(path: str | os.PathLike[str], *, allow_pickle: bool = False) ->
     defects: list[str] = []
     runs = []
     for manifest in root.glob(f"*/{MANIFEST}"):
-        run = load_run(manifest.parent, allow_pickle, defects)
+        try:
+            run = load_run(manifest.parent, allow_pickle, defects)
+        except (KeyError, TypeError, ValueError, IndexError) as e:  # a damaged manifest body
+            if not any(str(manifest) in d for d in defects):
+                raise
+            defects.append(f"{manifest}: unusable ({type(e).__name__}: {e})")
+            continue
         if run is not None:
             runs.append(run)
     runs.sort(key=lambda r: (r.started_at or datetime.min, r.metadata["path"]))

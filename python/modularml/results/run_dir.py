@@ -38,9 +38,11 @@ def check_marker(root: Path) -> None:
         raise ResultsFormatError(f"{root} is not a results directory (no {MARKER}).") from None
     except (ValueError, UnicodeDecodeError) as e:
         raise ResultsFormatError(f"{marker} is not a valid format marker: {e}") from None
-    if not isinstance(info, dict) or info.get("format") != FORMAT_NAME:
+    valid = (isinstance(info, dict) and set(info) == {"format", "version"}
+             and info["format"] == FORMAT_NAME and isinstance(info["version"], int))
+    if not valid:
         raise ResultsFormatError(f"{marker} does not mark a modularml results directory.")
-    if int(info.get("version", 0)) > FORMAT_VERSION:
+    if info["version"] > FORMAT_VERSION:
         raise ResultsFormatError(
             f"{root} has results format version {info['version']}; this modularml reads "
             f"up to version {FORMAT_VERSION}. Upgrade modularml to read it."
@@ -135,7 +137,7 @@ class RunRecorder:
         self._write()
 
     def finish(self, status: str) -> None:
-        """Record the run's final status."""
-        self._manifest["status"] = status
+        """Record the run's final status: "failed", else "completed" (an early stop too)."""
+        self._manifest["status"] = "failed" if status == "failed" else "completed"
         self._manifest["ended_at"] = _now()
         self._write()
