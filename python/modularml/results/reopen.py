@@ -331,6 +331,10 @@ class ResultsDirectory:
                         found.append(f"{path}: checksum mismatch or missing")
         for pack in self.path.glob(f"*/rank=*/**/{PACK_NAME}"):
             found.extend(f"{pack}: {m}" for m in _store.PackReader(pack).verify())
+        for sidecar in self.path.glob("tables/**/*.crc"):  # every rank's compacted tables
+            message = _store.verify_table(sidecar.with_suffix(""))
+            if message:
+                found.append(f"{sidecar}: {message}")
         return sorted(set(found))
 
 
