@@ -18,7 +18,9 @@ def scan_results(path: str | os.PathLike[str], table: str = "metrics") -> Any:
     (`tables/<table>/run=<run>/phase=<phase>/rank=<r>/part-0.parquet`), so the same
     files are read by `pl.scan_parquet(..., hive_partitioning=True)`, DuckDB
     (`read_parquet('.../**/*.parquet', hive_partitioning=true)`) or Spark. Runs written
-    with `table_format="ipc"` are scanned with `pl.scan_ipc` instead.
+    with `table_format="ipc"` are scanned with `pl.scan_ipc` instead. `run` is the run
+    directory's name, unique within one results directory only: give the runs of a sweep
+    spread over several results directories distinct labels.
 
     Raises:
         ValueError: unknown table.
