@@ -128,15 +128,15 @@ class KillAt(Callback):
         return cls(config["epoch"], config["batch"])
 
 
-def kill_worker(rank: int, port: int, out_dir: str, results_dir: str) -> None:
-    """Rank 1 kills itself in epoch 2; rank 0 fails in its next collective."""
+def kill_worker(rank: int, port: int, out_dir: str, results_dir: str, victim: int) -> None:
+    """Rank `victim` kills itself in epoch 2; the other fails in its next collective."""
     from modularml.examples import ddp_train
 
     init(rank, port, timeout_s=15)
     error = None
     try:
         exp = ddp_train.build_experiment(results_dir=results_dir)
-        callbacks = [KillAt(2, 1)] if rank == 1 else []
+        callbacks = [KillAt(2, 1)] if rank == victim else []
         exp.run_phase(ddp_train.train_phase(4, callbacks=callbacks))
     except Exception as e:  # the survivor's phase fails when its peer is gone
         error = f"{type(e).__name__}: {e}"

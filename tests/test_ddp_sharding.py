@@ -68,3 +68,22 @@ def test_single_process_is_unchanged():
     sampler = SimpleSampler(batch_size=8)
     assert sampler.epoch_order(20) is None
     assert sampler.batch_bounds(20) == [(0, 8), (8, 16), (16, 20)]
+
+
+def test_unseeded_shuffle_takes_rank_zero_entropy(monkeypatch):
+    sent = []
+
+    def broadcast(value, src=0):
+        sent.append(value)
+        return 1234  # what rank 0 drew
+
+    monkeypatch.setattr(distributed, "is_distributed", lambda: True)
+    monkeypatch.setattr(distributed, "broadcast_object", broadcast)
+    _fake_world(monkeypatch, 1, 2)
+    unseeded, seeded = SimpleSampler(batch_size=8, shuffle=True), SimpleSampler(
+        batch_size=8, shuffle=True, seed=1234)
+    for sampler in (unseeded, seeded):
+        sampler.start()
+        sampler.batch_bounds(50)
+    assert len(sent) == 1
+    assert unseeded.epoch_order(50).tolist() == seeded.epoch_order(50).tolist()
