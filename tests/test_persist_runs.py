@@ -150,3 +150,32 @@ def test_reopen_in_a_new_process_needs_no_model(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == [str(len(live.metrics().where(name="train_loss"))), "completed"]
+
+
+def test_failed_phase_is_on_disk_with_its_partial_results(tmp_path):
+    from test_frontend_exceptions import Boom
+
+    s = _disk_setup(tmp_path)
+    with pytest.raises(ValueError, match="boom in hook"):
+        s.exp.run_phase(train_phase(s, n_epochs=3, callbacks=[Boom()]))
+    (run,) = open_results(tmp_path / "res").runs
+    assert run.status == "failed"
+    assert len(run.results.losses("MLP")) == len(s.exp.last_run.results.losses("MLP")) == 5
+
+
+def test_a_disk_error_at_phase_end_fails_the_phase(tmp_path, monkeypatch):
+    import errno
+
+    from modularml.results.persist import PhaseWriter
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    s = _disk_setup(tmp_path)
+    monkeypatch.setattr(PhaseWriter, "close", full)
+    with pytest.raises(OSError, match="No space"):
+        s.exp.run_phase(train_phase(s, n_epochs=1))
+    assert s.exp.last_run.status == "failed"
+    monkeypatch.undo()
+    (run,) = open_results(tmp_path / "res").runs
+    assert run.status == "failed"

@@ -1,5 +1,5 @@
-//! The Python face of the on-disk format (`rust/disk/`): table logs, Arrow IPC
-//! compaction, artifact packs, atomic manifests and path slugs.
+//! The Python face of the on-disk format (`rust/disk/`): table logs, Arrow IPC and
+//! Parquet compaction, checksum sidecars, artifact packs, atomic manifests and slugs.
 //!
 //! Each method converts its arguments, releases the GIL for the I/O, and
 //! converts the result. Errors become OSError subclasses (I/O, corruption) or

@@ -25,18 +25,78 @@ pub fn sidecar_path(path: &Path) -> PathBuf {
 /// Writes the checksum sidecar of `path` from its current bytes.
 pub fn write_sidecar(path: &Path) -> StoreResult<()> {
     let bytes = fs::read(path).map_err(|e| StoreError::io("read", path, e))?;
-    let mut payload = Vec::with_capacity(12 + bytes.len() / BLOCK * 4 + 4);
-    payload.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+    let mut sums = BlockCrc::new(std::io::sink());
+    std::io::Write::write_all(&mut sums, &bytes)
+        .map_err(|e| StoreError::io("checksum", path, e))?;
+    write_sums(path, sums.into_sums())
+}
+
+/// Writes the sidecar of `path` from checksums gathered while it was written.
+pub fn write_sums(path: &Path, (file_len, crcs): (u64, Vec<u32>)) -> StoreResult<()> {
+    let mut payload = Vec::with_capacity(12 + crcs.len() * 4);
+    payload.extend_from_slice(&file_len.to_le_bytes());
     payload.extend_from_slice(&(BLOCK as u32).to_le_bytes());
-    for block in bytes.chunks(BLOCK) {
-        payload.extend_from_slice(&crc32fast::hash(block).to_le_bytes());
-    }
+    crcs.iter()
+        .for_each(|crc| payload.extend_from_slice(&crc.to_le_bytes()));
     let mut framed = Vec::new();
     frame::encode(kind::CHECKSUMS, &payload, &mut framed);
     let sidecar = sidecar_path(path);
     write_atomic(&sidecar, |out| {
         std::io::Write::write_all(out, &framed).map_err(|e| StoreError::io("write", &sidecar, e))
     })
+}
+
+/// A writer that passes bytes through and keeps the CRC32 of each block,
+/// so a file's sidecar costs no second read.
+pub struct BlockCrc<W> {
+    inner: W,
+    hasher: crc32fast::Hasher,
+    in_block: usize,
+    total: u64,
+    crcs: Vec<u32>,
+}
+
+impl<W> BlockCrc<W> {
+    pub fn new(inner: W) -> Self {
+        Self {
+            inner,
+            hasher: crc32fast::Hasher::new(),
+            in_block: 0,
+            total: 0,
+            crcs: Vec::new(),
+        }
+    }
+
+    /// Bytes written and the CRC of each block (the last one may be short).
+    pub fn into_sums(mut self) -> (u64, Vec<u32>) {
+        if self.in_block > 0 {
+            self.crcs.push(self.hasher.finalize());
+        }
+        (self.total, self.crcs)
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for BlockCrc<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let written = self.inner.write(buf)?;
+        let mut rest = &buf[..written];
+        while !rest.is_empty() {
+            let take = rest.len().min(BLOCK - self.in_block);
+            self.hasher.update(&rest[..take]);
+            (self.in_block, rest) = (self.in_block + take, &rest[take..]);
+            if self.in_block == BLOCK {
+                let full = std::mem::replace(&mut self.hasher, crc32fast::Hasher::new());
+                self.crcs.push(full.finalize());
+                self.in_block = 0;
+            }
+        }
+        self.total += written as u64;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Checks `path` against its sidecar: None when every block matches, else the
@@ -70,7 +130,7 @@ type Sums = (u64, usize, Vec<u32>);
 fn read_sidecar(path: &Path) -> StoreResult<Result<Sums, Defect>> {
     let sidecar = sidecar_path(path);
     let bytes = fs::read(&sidecar).map_err(|e| StoreError::io("read checksums", &sidecar, e))?;
-    let scan = frame::scan(&sidecar, &bytes, 0);
+    let scan = frame::scan(&sidecar, &bytes);
     let bad = |reason: &str| {
         frame::defect_at(
             &sidecar,
@@ -118,6 +178,23 @@ mod tests {
         }
         fs::write(&path, &bytes[..BLOCK]).unwrap();
         assert_eq!(verify(&path).unwrap().unwrap().kind, DefectKind::TornTail);
+    }
+
+    #[test]
+    fn sums_gathered_while_writing_match_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.arrow");
+        let bytes: Vec<u8> = (0..(BLOCK * 3 + 7)).map(|i| (i * 7 % 256) as u8).collect();
+        let mut hashing = BlockCrc::new(Vec::new());
+        for piece in bytes.chunks(333_333) {
+            std::io::Write::write_all(&mut hashing, piece).unwrap();
+        }
+        fs::write(&path, &hashing.inner).unwrap();
+        write_sums(&path, hashing.into_sums()).unwrap();
+        assert_eq!(verify(&path).unwrap(), None);
+        let streamed = fs::read(sidecar_path(&path)).unwrap();
+        write_sidecar(&path).unwrap();
+        assert_eq!(fs::read(sidecar_path(&path)).unwrap(), streamed);
     }
 
     #[test]

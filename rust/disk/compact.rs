@@ -26,7 +26,7 @@ use parquet::file::properties::WriterProperties;
 
 use super::atomic::write_atomic;
 use super::batch::{ColumnBatch, ColumnData, ColumnType};
-use super::checksum::write_sidecar;
+use super::checksum::{write_sums, BlockCrc};
 use super::codec::RawColumn;
 use super::frame::Defect;
 use super::log_reader::LogFile;
@@ -106,14 +106,18 @@ where
     let failed = |e: &dyn std::fmt::Display| {
         StoreError::io("write table", path, std::io::Error::other(e.to_string()))
     };
+    let mut sums = None;
     write_atomic(path, |out| {
-        write_format(out, schema, records, format, &failed)
+        let mut hashing = BlockCrc::new(out);
+        write_format(&mut hashing, schema, records, format, &failed)?;
+        sums = Some(hashing.into_sums());
+        Ok(())
     })?;
-    write_sidecar(path)
+    sums.map_or(Ok(()), |sums| write_sums(path, sums))
 }
 
 fn write_format<I, E>(
-    out: &mut BufWriter<File>,
+    out: &mut BlockCrc<&mut BufWriter<File>>,
     schema: Arc<ArrowSchema>,
     records: I,
     format: Format,

@@ -182,9 +182,9 @@ pub struct Scan<'a> {
 
 /// Splits `bytes` (a whole file, named `path` in reports) into its valid frames.
 /// Stops at the first bad frame; never panics; each step moves forward.
-pub fn scan<'a>(path: &Path, bytes: &'a [u8], start: u64) -> Scan<'a> {
+pub fn scan<'a>(path: &Path, bytes: &'a [u8]) -> Scan<'a> {
     let mut frames = Vec::new();
-    let mut offset = start.min(bytes.len() as u64) as usize;
+    let mut offset = 0;
     let defect = loop {
         if offset == bytes.len() {
             break None;
@@ -246,7 +246,7 @@ mod tests {
     #[test]
     fn round_trip_of_frames() {
         let bytes = sample();
-        let scan = scan(&path(), &bytes, 0);
+        let scan = scan(&path(), &bytes);
         assert!(scan.defect.is_none());
         assert_eq!(scan.valid_len, bytes.len() as u64);
         let payloads: Vec<&[u8]> = scan.frames.iter().map(|f| f.payload).collect();
@@ -258,13 +258,13 @@ mod tests {
     #[test]
     fn every_truncation_keeps_the_whole_frames_and_reports_a_torn_tail() {
         let bytes = sample();
-        let ends: Vec<usize> = scan(&path(), &bytes, 0)
+        let ends: Vec<usize> = scan(&path(), &bytes)
             .frames
             .iter()
             .map(|f| f.offset as usize + HEADER_LEN + f.payload.len())
             .collect();
         for cut in 0..bytes.len() {
-            let scan = scan(&path(), &bytes[..cut], 0);
+            let scan = scan(&path(), &bytes[..cut]);
             let whole = ends.iter().filter(|&&end| end <= cut).count();
             assert_eq!(scan.frames.len(), whole, "cut at {cut}");
             let at_boundary = cut == 0 || ends.contains(&cut);
@@ -281,12 +281,12 @@ mod tests {
     #[test]
     fn every_single_byte_flip_is_detected_and_the_prefix_kept() {
         let bytes = sample();
-        let clean = scan(&path(), &bytes, 0);
+        let clean = scan(&path(), &bytes);
         for at in 0..bytes.len() {
             for flip in [0x01u8, 0x80, 0xff] {
                 let mut damaged = bytes.clone();
                 damaged[at] ^= flip;
-                let scan = scan(&path(), &damaged, 0);
+                let scan = scan(&path(), &damaged);
                 let defect = scan.defect.expect("flip not detected");
                 let hit = clean
                     .frames
@@ -305,13 +305,13 @@ mod tests {
         let mut bytes = sample();
         let len = bytes.len();
         bytes.extend_from_slice(&[0u8; 100]);
-        let defect = scan(&path(), &bytes, 0).defect.unwrap();
+        let defect = scan(&path(), &bytes).defect.unwrap();
         assert_eq!(
             (defect.kind, defect.offset, defect.dropped),
             (DefectKind::TornTail, len as u64, 100)
         );
         bytes[len + 50] = 7;
-        let defect = scan(&path(), &bytes, 0).defect.unwrap();
+        let defect = scan(&path(), &bytes).defect.unwrap();
         assert_eq!(defect.kind, DefectKind::BadMagic);
         let text = defect.to_string();
         assert!(
@@ -327,7 +327,7 @@ mod tests {
         bytes[4] = 9;
         let crc = crc32fast::hash(&bytes[0..16]).to_le_bytes();
         bytes[16..20].copy_from_slice(&crc);
-        let defect = scan(&path(), &bytes, 0).defect.unwrap();
+        let defect = scan(&path(), &bytes).defect.unwrap();
         assert_eq!(defect.kind, DefectKind::UnsupportedVersion(9));
     }
 
@@ -343,7 +343,7 @@ mod tests {
                     (state >> 24) as u8
                 })
                 .collect();
-            let scan = scan(&path(), &bytes, 0);
+            let scan = scan(&path(), &bytes);
             assert!(scan.valid_len <= len as u64);
         }
     }

@@ -341,7 +341,7 @@ fn open_for_append(path: &Path, schema: &Schema) -> StoreResult<File> {
         .open(path)
         .map_err(|e| StoreError::io("open", path, e))?;
     let bytes = fs::read(path).map_err(|e| StoreError::io("read", path, e))?;
-    let scan = frame::scan(path, &bytes, 0);
+    let scan = frame::scan(path, &bytes);
     if let Some(defect) = scan.defect.filter(|d| !d.is_torn_tail()) {
         return Err(StoreError::Corrupt(defect));
     }

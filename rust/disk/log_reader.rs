@@ -122,7 +122,7 @@ impl LogFile {
     /// Never fails and never panics on damaged contents.
     pub fn decode(&self) -> RawLog<'_> {
         let (path, file_len) = (self.path.as_path(), self.bytes.len());
-        let scan = frame::scan(path, &self.bytes, 0);
+        let scan = frame::scan(path, &self.bytes);
         let Some(first) = scan.frames.first() else {
             return RawLog {
                 schema: None,

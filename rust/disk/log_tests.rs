@@ -79,7 +79,7 @@ fn frames_split_at_max_rows_and_read_back() {
     log.append(rows(0, big)).unwrap();
     log.close().unwrap();
     let bytes = fs::read(&path).unwrap();
-    assert_eq!(frame::scan(&path, &bytes, 0).frames.len(), 3);
+    assert_eq!(frame::scan(&path, &bytes).frames.len(), 3);
     assert_eq!(read_log(&path).unwrap().0.num_rows(), big);
 }
 

@@ -144,7 +144,7 @@ impl PackReader {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(), // rebuilt from the pack
             Err(e) => return Err(StoreError::io("read", &index, e)),
         };
-        let scan = frame::scan(&index, &bytes, 0);
+        let scan = frame::scan(&index, &bytes);
         for frame in &scan.frames {
             match decode_entries(frame.payload) {
                 Ok(entries) => entries
@@ -194,7 +194,7 @@ impl PackReader {
             .max()
             .unwrap_or(0);
         let tail = self.read(start, self.file_len - start)?;
-        let scan = frame::scan(&self.path, &tail, 0);
+        let scan = frame::scan(&self.path, &tail);
         for frame in &scan.frames {
             let header_and_payload = (HEADER_LEN + frame.payload.len()) as u64;
             match decode_record_id(frame.kind, frame.payload) {

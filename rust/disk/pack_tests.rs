@@ -101,7 +101,7 @@ fn records_after_the_last_index_frame_are_found_by_scanning() {
     let path = dir.path().join("a.pack");
     let expected = write_pack(&path);
     let index = fs::read(index_path(&path)).unwrap();
-    let first_frame = frame::scan(&path, &index, 0).frames[0];
+    let first_frame = frame::scan(&path, &index).frames[0];
     let first_len = HEADER_LEN + first_frame.payload.len();
     for kept in [0, first_len, first_len + 7] {
         fs::write(index_path(&path), &index[..kept]).unwrap();
@@ -120,7 +120,7 @@ fn every_truncation_keeps_the_whole_records() {
     let expected = write_pack(&path);
     let bytes = fs::read(&path).unwrap();
     let index = fs::read(index_path(&path)).unwrap();
-    let ends: Vec<u64> = frame::scan(&path, &bytes, 0)
+    let ends: Vec<u64> = frame::scan(&path, &bytes)
         .frames
         .iter()
         .map(|f| f.offset + (HEADER_LEN + f.payload.len()) as u64)
@@ -142,7 +142,7 @@ fn a_flipped_byte_names_the_record_and_the_others_still_read() {
     let path = dir.path().join("a.pack");
     let expected = write_pack(&path);
     let bytes = fs::read(&path).unwrap();
-    let frames: Vec<(u64, u64)> = frame::scan(&path, &bytes, 0)
+    let frames: Vec<(u64, u64)> = frame::scan(&path, &bytes)
         .frames
         .iter()
         .map(|f| (f.offset, f.offset + (HEADER_LEN + f.payload.len()) as u64))

@@ -58,3 +58,14 @@ class ExperimentRun:
             f"ExperimentRun(label={self.label!r}, duration={self.duration_seconds}, "
             f"status={self.status!r}, results={self.results!r})"
         )
+
+    def plot(self, metrics: Any = None, **options: Any) -> Any:
+        """This run's metric curves as a matplotlib Figure (see `modularml.viz.plot_runs`)."""
+        from modularml.viz.plotting import plot_runs
+
+        return plot_runs([self], metrics, **options)
+
+    def _repr_html_(self) -> str:
+        from modularml.viz.html import run_html
+
+        return run_html(self)

@@ -142,3 +142,14 @@ class PhaseGroupResults:
     def __repr__(self) -> str:
         children = ", ".join(f"{k!r}: {type(v).__name__}" for k, v in self._results.items())
         return f"PhaseGroupResults(label={self.label!r}, results={{{children}}})"
+
+    def plot(self, metrics: Any = None, **options: Any) -> Any:
+        """Metric curves as a matplotlib Figure (see `modularml.viz.plot_results`)."""
+        from modularml.viz.plotting import plot_results
+
+        return plot_results(self, metrics, **options)
+
+    def _repr_html_(self) -> str:
+        from modularml.viz.html import results_html
+
+        return results_html(self)

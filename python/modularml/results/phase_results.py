@@ -118,6 +118,17 @@ class PhaseResults:
             f"callbacks={len(self._callbacks)})"
         )
 
+    def plot(self, metrics: Any = None, **options: Any) -> Any:
+        """Metric curves as a matplotlib Figure (see `modularml.viz.plot_results`)."""
+        from modularml.viz.plotting import plot_results
+
+        return plot_results(self, metrics, **options)
+
+    def _repr_html_(self) -> str:
+        from modularml.viz.html import results_html
+
+        return results_html(self)
+
     def _keep(self, obj: Any) -> int:
         self._objects.append(obj)
         return len(self._objects) - 1
@@ -199,21 +210,34 @@ class PhaseResults:
         Raises:
             ValueError: A record has no ``node_label``.
         """
-        if not records:
-            return
-        for record in records:
-            if record.node_label is None:
-                raise ValueError(f"LossRecord {record.label!r} has no node_label.")
-        self._losses.extend(
-            {
-                "node": [r.node_label for r in records],
-                "label": [r.label for r in records],
-                "epoch": epoch_idx,
-                "batch": batch_idx,
-                "trainable": [_float_or_none(r.trainable, "trainable") for r in records],
-                "auxiliary": [_float_or_none(r.auxiliary, "auxiliary") for r in records],
-            }
-        )
+        self.log_loss_steps([(epoch_idx, batch_idx, records)])
+
+    def log_loss_steps(
+        self, steps: Sequence[tuple[int | None, int | None, Sequence[LossRecord]]]
+    ) -> None:
+        """Record the loss records of many steps in one native call (all or nothing).
+
+        Args:
+            steps: ``(epoch_idx, batch_idx, records)`` per step, as for `log_losses`.
+
+        Raises:
+            ValueError: A record has no ``node_label``.
+        """
+        columns: dict[str, list[Any]] = {
+            "node": [], "label": [], "epoch": [], "batch": [], "trainable": [], "auxiliary": []
+        }
+        for epoch_idx, batch_idx, records in steps:
+            for r in records:
+                if r.node_label is None:
+                    raise ValueError(f"LossRecord {r.label!r} has no node_label.")
+                columns["node"].append(r.node_label)
+                columns["label"].append(r.label)
+                columns["epoch"].append(epoch_idx)
+                columns["batch"].append(batch_idx)
+                columns["trainable"].append(_float_or_none(r.trainable, "trainable"))
+                columns["auxiliary"].append(_float_or_none(r.auxiliary, "auxiliary"))
+        if columns["node"]:
+            self._losses.extend(columns)
 
     def log_artifact(
         self, name: str, artifact: Any, epoch_idx: int | None, batch_idx: int | None = None

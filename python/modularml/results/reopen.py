@@ -345,11 +345,22 @@ class ResultsDirectory:
                         found.append(f"{path}: checksum mismatch or missing")
         for pack in self.path.glob(f"*/rank=*/**/{PACK_NAME}"):
             found.extend(f"{pack}: {m}" for m in _store.PackReader(pack).verify())
-        for sidecar in self.path.glob("tables/**/*.crc"):  # every rank's compacted tables
-            message = _store.verify_table(sidecar.with_suffix(""))
-            if message:
-                found.append(f"{sidecar}: {message}")
+        for sidecar in self.path.rglob("*.crc"):  # block checksums of compacted tables
+            problem = _store.verify_table(sidecar.with_suffix(""))
+            if problem is not None:
+                found.append(problem)
         return sorted(set(found))
+
+    def plot(self, metrics: Any = None, **options: Any) -> Any:
+        """Metric curves of every run, labelled by run (see `modularml.viz.plot_runs`)."""
+        from modularml.viz.plotting import plot_runs
+
+        return plot_runs(self.runs, metrics, **options)
+
+    def _repr_html_(self) -> str:
+        from modularml.viz.html import runs_html
+
+        return runs_html(f"ResultsDirectory {str(self.path)!r}", self.runs)
 
 
 def open_results(path: str | os.PathLike[str], *, allow_pickle: bool = False) -> ResultsDirectory:

@@ -182,6 +182,12 @@ class AxisSeries:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(keyed_by={self.axes!r}, len={len(self)})"
 
+    def _repr_html_(self) -> str:
+        # notebooks: a caption and the first and last rows, never every row
+        from modularml.viz.html import series_html
+
+        return series_html(self)
+
     # ------------------------------------------------------------------ queries
 
     def where(self, **coords: Any) -> Any:

@@ -52,6 +52,12 @@ class MetricDataSeries(AxisSeries):
             return (to_float(result.value, "metric value"),)
         return (to_float(result, "reducer result"),)
 
+    def plot(self, *, per: str = "both", ax: Any = None, title: str | None = None) -> Any:
+        """Draw the series' values (see `modularml.viz.plot_series`); returns the Figure."""
+        from modularml.viz.plotting import plot_series
+
+        return plot_series(self, per=per, ax=ax, title=title)  # type: ignore[arg-type]
+
 
 class LossDataSeries(AxisSeries):
     """Losses of one node keyed by ``(epoch, batch, label)``; elements are `LossRecord`."""
@@ -93,6 +99,12 @@ class LossDataSeries(AxisSeries):
     def auxiliary(self) -> float:
         """Sum of the auxiliary parts that are not None (0.0 if none)."""
         return self._component_sum("auxiliary")
+
+    def plot(self, *, per: str = "both", ax: Any = None, title: str | None = None) -> Any:
+        """Draw the series' values (see `modularml.viz.plot_series`); returns the Figure."""
+        from modularml.viz.plotting import plot_series
+
+        return plot_series(self, per=per, ax=ax, title=title)  # type: ignore[arg-type]
 
 
 class CallbackDataSeries(AxisSeries):

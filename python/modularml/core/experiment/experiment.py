@@ -119,6 +119,17 @@ class Experiment:
     def last_run(self) -> Any:
         return self._history[-1] if self._history else None
 
+    def plot(self, metrics: Any = None, **options: Any) -> Any:
+        """The history's metric curves, one legend entry per run (`modularml.viz.plot_runs`)."""
+        from modularml.viz.plotting import plot_runs
+
+        return plot_runs(self._history, metrics, **options)
+
+    def _repr_html_(self) -> str:
+        from modularml.viz.html import runs_html
+
+        return runs_html(f"Experiment {self.label!r}", self._history)
+
     # -- running ---------------------------------------------------------------------------
     def run_phase(self, phase: ExperimentPhase, **display: Any) -> Any:
         """Run one phase, record an ExperimentRun and return the phase's results.
@@ -212,7 +223,7 @@ class Experiment:
             if experiment_hooks is not None:
                 experiment_hooks.exception(e, phase=phase)
         if recorder is not None:
-            recorder.phase_done(results, meta.status)
+            error = _close_phase(recorder, results, meta, error)
         meta.ended_at = datetime.now()
         return results, meta, error
 
@@ -266,6 +277,17 @@ def _show_progress(display: dict[str, Any]) -> bool | None:
         if display.get(key) is not None:
             return bool(display[key])
     return None
+
+
+def _close_phase(recorder: Any, results: Any, meta: Any,
+                 error: BaseException | None) -> BaseException | None:
+    """Finish writing a phase; a disk error fails the phase unless it failed already."""
+    try:
+        recorder.phase_done(results, meta.status)
+    except OSError as e:
+        if error is None:
+            meta.status, error = "failed", e
+    return error
 
 
 def _group_status(meta: Any) -> str:

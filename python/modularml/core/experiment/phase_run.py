@@ -66,8 +66,7 @@ class StepLog:
         if not steps:
             return
         results = self._results
-        for epoch_idx, batch_idx, records, _, _ in steps:
-            results.log_losses(epoch_idx, batch_idx, records)
+        results.log_loss_steps([s[:3] for s in steps])
         if self._log_train_loss:
             results.log_metrics(
                 [s[3] for s in steps], names="train_loss",
