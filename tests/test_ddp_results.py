@@ -32,13 +32,12 @@ def test_merged_view_holds_every_batch_of_every_rank(ddp_dir):
     (run,) = open_results(res).runs
     assert sorted(run.metadata["ranks"]) == [0, 1]
     frame = open_results(res).to_polars()
-    losses = frame.filter(pl.col("kind") == "loss") if "kind" in frame.columns else frame
+    losses = frame.filter((pl.col("record") == "loss") & (pl.col("component") == "trainable"))
     for rank, live in enumerate(runs):
-        live_batches = live["losses"].select("epoch", "batch").sort("epoch", "batch")
-        mine = (losses.filter((pl.col("rank") == rank) & pl.col("node").is_not_null()
-                              & pl.col("batch").is_not_null())
-                .select("epoch", "batch").sort("epoch", "batch"))
-        assert mine.equals(live_batches)
+        live_rows = live["losses"].select("epoch", "batch", pl.col("trainable").alias("value"))
+        mine = losses.filter(pl.col("rank") == rank).select("epoch", "batch", "value")
+        assert mine.sort("epoch", "batch").equals(live_rows.sort("epoch", "batch"))
+    assert losses.height == sum(r["losses"].height for r in runs) == 2 * 2 * 6
 
 
 def test_scan_results_reads_the_hive_partitions(ddp_dir):
