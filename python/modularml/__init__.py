@@ -45,6 +45,7 @@ _EXPORTS: dict[str, str] = {
     "ResultsDirectory": "modularml.results.reopen",
     "EarlyStopping": "modularml.callbacks",
     "EvalLossMetric": "modularml.callbacks",
+    "scan_results": "modularml.distributed.scan",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

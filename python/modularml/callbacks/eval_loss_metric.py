@@ -15,7 +15,9 @@ class EvalLossMetric(EvaluationMetric):
     """Logs one applied loss of an `Evaluation` as a scalar metric (default `val_loss`).
 
     The loss is added to the evaluation phase's losses when the metric is attached to an
-    `Evaluation`. Metrics named `val_loss` show in the training progress bar.
+    `Evaluation`. Metrics named `val_loss` show in the training progress bar. Under
+    torch.distributed the value covers every rank's rows (see `Evaluation`); "mean" is
+    then weighted by each batch's rows.
 
     Args:
         loss: the AppliedLoss to track.
@@ -35,6 +37,10 @@ class EvalLossMetric(EvaluationMetric):
         self.reducer = reducer
 
     def extract(self, *, eval_result: Any, exec_ctx: Any = None) -> MetricResult | None:
+        global_losses = getattr(eval_result, "global_losses", None) or {}
+        found = global_losses.get(self.loss.node_label, {}).get(self.loss.label)
+        if found is not None:
+            return MetricResult(metric_name=self.metric_name, metric_value=found[self.reducer])
         results = getattr(eval_result, "eval_results", None)
         if results is None:
             return None

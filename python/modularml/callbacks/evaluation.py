@@ -6,20 +6,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from modularml import distributed
 from modularml.callbacks.metric import EvaluationMetric
 from modularml.core.experiment.callbacks.callback import Callback
 from modularml.core.experiment.phases.eval_phase import EvalPhase
+from modularml.distributed.eval_reduce import reduce_eval_losses
 from modularml.graph.loss import AppliedLoss
 from modularml.results import CallbackResult
 
 
 @dataclass
 class EvaluationCallbackResult(CallbackResult):
-    """The EvalResults of one evaluation run by an `Evaluation` callback."""
+    """The EvalResults of one evaluation run by an `Evaluation` callback.
+
+    Under torch.distributed `eval_results` hold this rank's rows only, and
+    `global_losses` (`{node: {loss label: {"mean": m, "sum": s}}}`) the losses over
+    every rank's rows; `aggregated_losses` then returns those global values.
+    """
 
     kind: ClassVar[str] = "evaluation"
 
     eval_results: Any = None
+    global_losses: dict[str, dict[str, dict[str, float]]] | None = None
 
     def get_eval_results(self) -> Any:
         if self.eval_results is None:
@@ -39,7 +47,12 @@ class EvaluationCallbackResult(CallbackResult):
         return self.get_eval_results().stacked_tensors(node, domain, fmt=fmt)
 
     def aggregated_losses(self, node: Any, reducer: str = "mean") -> dict[str, float]:
-        """`{loss label: value}` reduced over the eval batches."""
+        """`{loss label: value}` reduced over the eval batches (of every rank under DDP)."""
+        label = getattr(node, "label", node)
+        if self.global_losses is not None and label in self.global_losses:
+            if reducer not in ("mean", "sum"):
+                raise ValueError(f"Under DDP the reducer must be 'mean' or 'sum', got {reducer!r}.")
+            return {k: v[reducer] for k, v in self.global_losses[label].items()}
         return self.get_eval_results().aggregated_losses(node, reducer=reducer)
 
 
@@ -49,6 +62,9 @@ class Evaluation(Callback):
     The evaluation leaves no history and changes no weights or optimizer state. Its
     EvalResults are stored as an `EvaluationCallbackResult` (kind "evaluation") in the
     training phase's results; each metric's value is logged as a metric of that phase.
+    Under torch.distributed each rank evaluates its block of the split and the losses are
+    summed over ranks (a collective: an Evaluation must run on every rank, never
+    `rank_zero_only`), so `val_loss` is the same global value on every rank.
 
     Args:
         eval_phase: the EvalPhase to run.
@@ -130,6 +146,8 @@ class Evaluation(Callback):
     def _evaluate(self, experiment: Any, phase: Any, exec_ctx: Any, results: Any) -> Any:
         eval_results = experiment.preview_phase(self.eval_phase)
         result = EvaluationCallbackResult(callback_label=self.label, eval_results=eval_results)
+        if distributed.is_distributed():
+            result.global_losses = reduce_eval_losses(eval_results, self.eval_phase.losses)
         epoch_idx = None if exec_ctx is None else exec_ctx.epoch_idx
         for metric in self._metrics:
             if results is None:

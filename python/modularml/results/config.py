@@ -7,6 +7,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+TABLE_FORMATS = ("ipc", "parquet")
+
 
 class ResultRecording(Enum):
     """Which of a training phase's execution contexts to keep."""
@@ -40,14 +42,21 @@ class ResultsConfig:
         save_execution: Write execution records.
         save_metrics: Write metrics (and losses).
         save_artifacts: Write artifacts.
+        table_format: Format of the tables compacted at each phase end: "ipc" (Arrow
+            IPC, `pl.scan_ipc`) or "parquet" (`pl.scan_parquet`, DuckDB, Spark). Both
+            are hive-partitioned by run / phase / rank (`modularml.scan_results`).
     """
 
     results_dir: Path | None = None
     save_execution: bool = True
     save_metrics: bool = True
     save_artifacts: bool = True
+    table_format: str = "ipc"
 
     def __post_init__(self) -> None:
+        if self.table_format not in TABLE_FORMATS:
+            raise ValueError(
+                f"table_format must be one of {TABLE_FORMATS}, got {self.table_format!r}.")
         if self.results_dir is not None:
             self.results_dir = Path(self.results_dir)
 
@@ -62,6 +71,7 @@ class ResultsConfig:
             "save_execution": self.save_execution,
             "save_metrics": self.save_metrics,
             "save_artifacts": self.save_artifacts,
+            "table_format": self.table_format,
         }
 
     @classmethod

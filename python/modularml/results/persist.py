@@ -136,8 +136,11 @@ class PhaseWriter:
             log.flush(durable)
         self._last_flush = time.monotonic()
 
-    def close(self, tables_root: Path | None, partition: list[tuple[str, str]]) -> dict[str, int]:
-        """Final durable flush, close, compact each log to Arrow IPC under ``tables_root``.
+    def close(self, tables_root: Path | None, partition: list[tuple[str, str]],
+              table_format: str = "ipc") -> dict[str, int]:
+        """Final durable flush, close, compact each log under ``tables_root``.
+
+        ``table_format``: "ipc" (``part-0.arrow``) or "parquet" (``part-0.parquet``).
 
         Returns:
             ``{compacted file path relative to tables_root's parent: CRC-32}``.
@@ -154,9 +157,10 @@ class PhaseWriter:
         if tables_root is None:
             return crcs
         for name in self._logs:
-            target = _store.partition_dir(tables_root, name, partition) / "part-0.arrow"
+            suffix = "parquet" if table_format == "parquet" else "arrow"
+            target = _store.partition_dir(tables_root, name, partition) / f"part-0.{suffix}"
             target.parent.mkdir(parents=True, exist_ok=True)
-            _store.compact_log(self.directory / f"{name}.log", target)
+            _store.compact_log(self.directory / f"{name}.log", target, format=table_format)
             crcs[str(target.relative_to(tables_root.parent))] = file_crc32(target)
         return crcs
 

@@ -261,20 +261,30 @@ def load_run(run_dir: Path, allow_pickle: bool, defects: list[str]) -> Experimen
         defects.append(defect)
     if not body:
         return None
+    # a DDP run: one shard per rank; `results` is rank 0's, `metadata["ranks"]` all of them
+    ranks = {rank: _load_rank(run_dir, body, rank, allow_pickle, defects)
+             for rank in body["ranks"] if (run_dir / f"rank={rank}").is_dir()}
+    first = ranks[min(ranks)] if ranks else _group_tree(body["label"], [])
+    return ExperimentRun(
+        label=body["label"], status=body["status"], started_at=_parse_time(body["started_at"]),
+        ended_at=_parse_time(body["ended_at"]), results=first,
+        metadata={"path": str(run_dir), "experiment": body.get("experiment"),
+                  "phases": body["phases"], "ranks": ranks},
+    )
+
+
+def _load_rank(run_dir: Path, body: dict[str, Any], rank: int, allow_pickle: bool,
+               defects: list[str]) -> Any:
+    """One rank's shard of a run (its phases, rebuilt into the run's group tree)."""
     classes = _phase_classes()
     phases = []
     for entry in body["phases"]:
         cls = classes.get(entry["class"], classes["PhaseResults"])
-        directory = run_dir / f"rank={body['ranks'][0]}" / entry["slug"]
+        directory = run_dir / f"rank={rank}" / entry["slug"]
         loader = _PhaseLoader(directory, _Pack(directory / PACK_NAME, allow_pickle, defects),
                               defects)
         phases.append((entry["groups"], loader.load(cls, entry["label"])))
-    return ExperimentRun(
-        label=body["label"], status=body["status"], started_at=_parse_time(body["started_at"]),
-        ended_at=_parse_time(body["ended_at"]), results=_group_tree(body["label"], phases),
-        metadata={"path": str(run_dir), "experiment": body.get("experiment"),
-                  "phases": body["phases"]},
-    )
+    return _group_tree(body["label"], phases)
 
 
 class ResultsDirectory:
@@ -305,19 +315,23 @@ class ResultsDirectory:
         return f"ResultsDirectory({str(self.path)!r}, runs={len(self.runs)})"
 
     def to_polars(self) -> Any:
-        """Every scalar record of every run in one tidy frame, with a leading ``run`` column.
+        """Every scalar record of every run and rank in one tidy frame.
 
-        The ``run`` column holds the run directory name (unique, unlike labels).
+        Leading columns: ``run`` (the run directory name: unique, unlike labels) and
+        ``rank`` (the DDP rank whose shard holds the record; 0 for a single process).
         """
         import polars as pl
 
         frames = []
         for run in self.runs:
-            frame = run.results.to_polars()
             name = Path(run.metadata["path"]).name
-            frames.append(frame.select(pl.lit(name).alias("run"), pl.all()))
+            for rank, results in run.metadata.get("ranks", {0: run.results}).items():
+                frame = results.to_polars()
+                frames.append(frame.select(pl.lit(name).alias("run"),
+                                           pl.lit(rank, dtype=pl.Int64).alias("rank"), pl.all()))
         if not frames:
-            return pl.DataFrame({"run": []}, schema={"run": pl.String})
+            return pl.DataFrame({"run": [], "rank": []},
+                                schema={"run": pl.String, "rank": pl.Int64})
         return pl.concat(frames, how="diagonal_relaxed")
 
     def verify(self) -> list[str]:

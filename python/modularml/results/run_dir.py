@@ -90,19 +90,26 @@ class RunRecorder:
         label: The run's label.
         experiment: The experiment's label.
         rank: This process's rank (DDP); rank 0 owns the manifest.
+        world_size: Number of ranks writing this run (listed in the manifest).
+        run_dir: The run directory rank 0 created (ranks other than 0 write their shard
+            there; see `modularml.distributed.runs`); None creates a new one.
     """
 
-    def __init__(self, config: Any, label: str, experiment: str, rank: int = 0) -> None:
+    def __init__(self, config: Any, label: str, experiment: str, rank: int = 0, *,
+                 world_size: int = 1, run_dir: str | Path | None = None) -> None:
         self.root = Path(config.results_dir)
-        ensure_root(self.root)
         self._tables = saved_tables(config)
+        self._format = config.table_format
         self.rank = rank
-        self.run_dir = Path(_store.create_run_dir(self.root, label))
+        if run_dir is None:
+            ensure_root(self.root)
+            run_dir = _store.create_run_dir(self.root, label)
+        self.run_dir = Path(run_dir)
         self._writers: dict[int, tuple[PhaseWriter, dict[str, Any]]] = {}
         self._manifest: dict[str, Any] = {
             "format_version": FORMAT_VERSION, "label": label, "experiment": experiment,
             "status": "running", "started_at": _now(), "ended_at": None,
-            "ranks": [rank], "phases": [],
+            "ranks": list(range(world_size)), "phases": [],
         }
         self._write()
 
@@ -132,7 +139,7 @@ class RunRecorder:
         results._writer = None
         partition = [("run", self.run_dir.name), ("phase", entry["slug"]),
                      ("rank", str(self.rank))]
-        entry["files"] = writer.close(self.root / "tables", partition)
+        entry["files"] = writer.close(self.root / "tables", partition, self._format)
         entry["status"] = status
         self._write()
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 
+from modularml import distributed
 from modularml.core.experiment.execution_context import Batch
 
 
@@ -23,6 +24,8 @@ class BatchSource:
         device: where the tensors live.
         sampler: a sampler with `start`, `epoch_order` and `batch_bounds`, or None.
         batch_size: rows per batch without a sampler; None means one batch of all rows.
+        shard: without a sampler, keep only this rank's contiguous block of rows under
+            torch.distributed (EvalPhase; see `modularml.distributed.sharding`).
     """
 
     def __init__(
@@ -31,6 +34,7 @@ class BatchSource:
         device: torch.device,
         sampler: Any = None,
         batch_size: int | None = None,
+        shard: bool = False,
     ) -> None:
         self._device = device
         self._sampler = sampler
@@ -50,6 +54,7 @@ class BatchSource:
         if self.n_samples == 0:
             raise RuntimeError("The phase's split is empty: there is nothing to run.")
         self._batch_size = batch_size or self.n_samples
+        self._shard = shard
         self._single = len(self._heads) == 1
 
     def start(self) -> None:
@@ -61,8 +66,12 @@ class BatchSource:
         """One key per batch of the next epoch: a slice, or a tensor of row positions."""
         n = self.n_samples
         if self._sampler is None:
+            start, n = 0, self.n_samples
+            if self._shard and distributed.world_size() > 1:
+                start, n = distributed.contiguous_shard(n, distributed.rank(),
+                                                        distributed.world_size())
             bs = self._batch_size
-            return [slice(i, min(i + bs, n)) for i in range(0, n, bs)]
+            return [slice(i, min(i + bs, n)) for i in range(start, n, bs)]
         bounds = self._sampler.batch_bounds(n)
         if not bounds:
             raise RuntimeError(f"The sampler yields no batches for {n} rows.")

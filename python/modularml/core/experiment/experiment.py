@@ -192,9 +192,9 @@ class Experiment:
         """A RunRecorder writing this run under the results_dir, or None in memory."""
         if self.results_config.results_dir is None:
             return None
-        from modularml.results.run_dir import RunRecorder
+        from modularml.distributed.runs import make_recorder
 
-        return RunRecorder(self.results_config, label, self.label)
+        return make_recorder(self.results_config, label, self.label)  # one shard per rank
 
     def _execute(
         self, phase: ExperimentPhase, *, hooks: bool = True, recorder: Any = None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from modularml import distributed
 from modularml.core.experiment.execution_context import ExecutionContext
 from modularml.core.experiment.phase_run import PhaseRun
 from modularml.core.experiment.progress import latest_metric
@@ -50,6 +51,8 @@ def run_epoch(run: PhaseRun, epoch: int) -> None:
         return
     run.hooks.call("on_epoch_end", run.current)
     mean = total / len(keys)
+    if distributed.is_distributed():  # every rank logs the mean of the ranks' epoch means
+        mean = distributed.all_reduce_sum([mean])[0] / distributed.world_size()
     run.log.flush()  # the epoch entry comes after the epoch's batch entries
     run.results.log_metric("train_loss", mean, epoch, None)
     run.results.flush(durable=False)  # to disk, when the run has a results_dir

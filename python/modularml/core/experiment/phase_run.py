@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from modularml import distributed
 from modularml.core.experiment.batches import BatchSource
 from modularml.core.experiment.callbacks.dispatch import HookDispatcher
 from modularml.core.experiment.progress import TrainProgress, progress_enabled
@@ -178,9 +179,11 @@ def build_phase_run(
             )
         graph.unfreeze([lb for lb in order if lb in active])
         source = BatchSource(phase.input_sources, graph.device, sampler=phase.sampler)
-        step: Any = TrainStep(GraphForward(graph, order, active), phase.losses, graph.optimizer)
+        forward = GraphForward(graph, order, active, wrap=distributed.wrap_trainable)
+        step: Any = TrainStep(forward, phase.losses, graph.optimizer)
     elif kind == "eval":
-        source = BatchSource(phase.input_sources, graph.device, batch_size=phase.batch_size)
+        source = BatchSource(phase.input_sources, graph.device, batch_size=phase.batch_size,
+                             shard=True)
         step = EvalStep(GraphForward(graph, order), phase.losses)
     else:
         source = BatchSource(phase.input_sources, graph.device)
@@ -209,6 +212,6 @@ def _train_extras(run: PhaseRun, phase: Any, results: Any, show_progress: bool |
     elif phase.result_recording is ResultRecording.LAST:
         run.buffer = LastEpochBuffer(results, phase.callbacks)
         run.record = run.buffer.add
-    if progress_enabled(show_progress):
+    if progress_enabled(show_progress) and distributed.is_rank_zero():
         steps = len(phase.sampler.batch_bounds(run.source.n_samples))
         run.progress = TrainProgress(phase.label, phase.n_epochs, steps)

@@ -41,10 +41,14 @@ class GraphForward:
     """Runs the nodes in order, writing each output into `exec_ctx.outputs`.
 
     Nodes outside `trainable` run under `torch.no_grad()`, so they get no gradients and
-    the optimizer leaves them as they are.
+    the optimizer leaves them as they are. `wrap` (e.g. DistributedDataParallel) is
+    applied to the trainable nodes' models.
     """
 
-    def __init__(self, graph: Any, order: Sequence[str], trainable: set[str] | None = None):
+    def __init__(
+        self, graph: Any, order: Sequence[str], trainable: set[str] | None = None,
+        wrap: Callable[[Any], Any] | None = None,
+    ):
         self._plan: list[tuple[str, Callable[[Any], Any], str | None, bool]] = []
         for label in order:
             node = graph.node(label)
@@ -55,6 +59,8 @@ class GraphForward:
                 model = node.model
             upstream = None if node.is_head else node.upstream
             grad = trainable is None or label in trainable
+            if grad and wrap is not None and node.is_torch:
+                model = wrap(model)
             self._plan.append((label, model, upstream, grad))
 
     def __call__(self, exec_ctx: Any) -> None:

@@ -26,12 +26,17 @@ HOOKS = (
 class Callback(ABC):
     """Base class of phase callbacks (attached to a TrainPhase, EvalPhase or FitPhase).
 
+    Under torch.distributed every rank runs every callback; set `rank_zero_only = True`
+    (on a subclass or an instance, or use `modularml.distributed.rank_zero_only`) for
+    one that should run on rank 0 alone, e.g. one that writes files or plots.
+
     Args:
         label: result key and identity within a phase; defaults to the class name.
         execution_order: callbacks run in ascending order (stable: ties keep list order).
     """
 
     version: ClassVar[str] = "1.0"
+    rank_zero_only: bool = False
 
     def __init__(self, label: str | None = None, execution_order: int = 0) -> None:
         self._label = label or type(self).__qualname__

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from modularml.core.experiment.callbacks.callback import HOOKS, Callback
+from modularml.distributed.ranks import runs_on_this_rank
 
 # phase hooks that receive the batch's ExecutionContext
 CONTEXT_HOOKS = frozenset(
@@ -69,7 +70,8 @@ class HookDispatcher:
         hooks: Sequence[str] = HOOKS,
         context_hooks: frozenset[str] = CONTEXT_HOOKS,
     ) -> None:
-        self._callbacks = {h: [cb for cb in callbacks if overrides(cb, h, base)] for h in hooks}
+        here = [cb for cb in callbacks if runs_on_this_rank(cb)]  # rank_zero_only under DDP
+        self._callbacks = {h: [cb for cb in here if overrides(cb, h, base)] for h in hooks}
         self._context = context
         self._context_hooks = context_hooks
         self._results = results
