@@ -44,11 +44,10 @@ def test_threads_logging_and_querying_lose_nothing_and_see_whole_batches():
     results = TrainResults(label="t")
     errors: list[BaseException] = []
     stop = threading.Event()
-    seen_lengths: list[int] = []
+    seen_lengths: list[list[int]] = [[], []]  # per reader: each one's snapshots only grow
     writers = [threading.Thread(target=_write, args=(results, w, errors)) for w in range(WRITERS)]
     readers = [
-        threading.Thread(target=_query, args=(results, stop, seen_lengths, errors))
-        for _ in range(2)
+        threading.Thread(target=_query, args=(results, stop, seen, errors)) for seen in seen_lengths
     ]
     for t in readers + writers:
         t.start()
@@ -64,7 +63,7 @@ def test_threads_logging_and_querying_lose_nothing_and_see_whole_batches():
         assert len(bulk) == BATCHES * PER_BATCH
         assert bulk.to_polars()["value"].sum() == w * BATCHES * PER_BATCH
     assert len(results.metrics().where(name="single")) == WRITERS * BATCHES
-    assert seen_lengths and seen_lengths == sorted(seen_lengths)  # snapshots only grow
+    assert all(seen and seen == sorted(seen) for seen in seen_lengths)
 
 
 def test_native_table_appends_from_threads_are_exact_and_views_are_snapshots():
