@@ -179,6 +179,13 @@ impl Table {
         )
     }
 
+    /// Test hook (see the bindings): panics while holding the write lock, poisoning it.
+    #[doc(hidden)]
+    pub fn panic_holding_lock(&self) {
+        let _guard = self.write();
+        panic!("deliberate panic while holding the table lock (test hook)");
+    }
+
     fn read(&self) -> RwLockReadGuard<'_, TableData> {
         // A panic while holding the lock cannot leave a half-written row:
         // pushes happen only after every check passed.
@@ -209,6 +216,18 @@ mod tests {
             ])
             .unwrap(),
         )
+    }
+
+    #[test]
+    fn a_panic_holding_the_lock_leaves_the_table_usable() {
+        let table = metrics();
+        let row = [Cell::Str("loss"), Cell::Int(0), Cell::Null, Cell::F64(1.0)];
+        table.append(&row).unwrap();
+        let panicked = std::panic::catch_unwind(|| table.panic_holding_lock());
+        assert!(panicked.is_err());
+        table.append(&row).unwrap();
+        assert_eq!(table.len(), 2);
+        assert_eq!(table.view().column("value").unwrap().len(), 2);
     }
 
     #[test]

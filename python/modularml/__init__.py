@@ -27,6 +27,8 @@ _EXPORTS: dict[str, str] = {
     "ExperimentContext": "modularml.core.experiment.context",
     "EmptyExperimentContextError": "modularml.core.experiment.context",
     "NodeNotFoundError": "modularml.core.experiment.context",
+    "CorruptFileError": "modularml._store",
+    "StorePanicError": "modularml._store",
     "ExecutionContext": "modularml.core.experiment.execution_context",
     "ExperimentCallback": "modularml.core.experiment.callbacks.experiment_callback",
     "InputBinding": "modularml.core.experiment.phases.phase",

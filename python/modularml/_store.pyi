@@ -13,6 +13,7 @@ __all__ = [
     "CorruptFileError",
     "PackReader",
     "PackWriter",
+    "StorePanicError",
     "StringDict",
     "Table",
     "TableLog",
@@ -28,6 +29,7 @@ __all__ = [
     "write_ipc",
     "write_json_atomic",
     "write_parquet",
+    "_panic_holding_table_lock",
 ]
 
 __version__: str
@@ -102,6 +104,12 @@ class ArrowStream:
 
 class CorruptFileError(OSError):
     """A file's bytes are not what was written: checksum mismatch, bad magic or truncation."""
+
+class StorePanicError(RuntimeError):
+    """An internal error (a Rust panic) inside the store; the call changed nothing."""
+
+def _panic_holding_table_lock(table: Table) -> None:
+    """Test hook: panics inside the store while holding `table`'s write lock."""
 
 @final
 class TableLog:

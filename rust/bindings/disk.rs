@@ -398,8 +398,9 @@ fn column_data(
 /// defect (file and byte offset) or None. Damage never raises; a missing file does.
 #[pyfunction]
 fn read_log<'py>(py: Python<'py>, path: PathBuf) -> PyResult<(Bound<'py, PyDict>, Option<String>)> {
-    let file = py.detach(|| LogFile::read(&path)).map_err(PyErr::from)?;
-    let log = py.detach(|| file.decode());
+    // readers run under catch_unwind: no input may take Python down (see docs/errors.md)
+    let file = super::detach(py, || LogFile::read(&path))??;
+    let log = super::detach(py, || file.decode())?;
     Ok((
         raw_log_to_dict(py, &log)?,
         log.defect.as_ref().map(|d| d.to_string()),
@@ -462,7 +463,7 @@ fn compact_log(
 /// else a message naming the file and the byte offset of the first damaged block.
 #[pyfunction]
 fn verify_table(py: Python<'_>, path: PathBuf) -> PyResult<Option<String>> {
-    let defect = py.detach(|| checksum::verify(&path)).map_err(PyErr::from)?;
+    let defect = super::detach(py, || checksum::verify(&path))??;
     Ok(defect.map(|d| d.to_string()))
 }
 
@@ -557,12 +558,12 @@ struct PyPackReader {
 impl PyPackReader {
     #[new]
     fn new(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        let inner = py.detach(|| PackReader::open(&path)).map_err(PyErr::from)?;
+        let inner = super::detach(py, || PackReader::open(&path))??;
         Ok(Self { inner })
     }
 
     fn get<'py>(&self, py: Python<'py>, id: u64) -> PyResult<(Bound<'py, PyBytes>, String)> {
-        let (data, codec) = py.detach(|| self.inner.get(id)).map_err(PyErr::from)?;
+        let (data, codec) = super::detach(py, || self.inner.get(id))??;
         Ok((PyBytes::new(py, &data), codec))
     }
 
@@ -570,8 +571,8 @@ impl PyPackReader {
         self.inner.ids()
     }
 
-    fn verify(&self, py: Python<'_>) -> Vec<String> {
-        py.detach(|| self.inner.verify())
+    fn verify(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        super::detach(py, || self.inner.verify())
     }
 
     #[getter]

@@ -4,8 +4,14 @@
 mod disk;
 mod extract;
 
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
 use arrow_array::RecordBatch;
-use pyo3::exceptions::{PyIndexError, PyKeyError, PyOSError, PyTypeError, PyValueError};
+use pyo3::create_exception;
+use pyo3::exceptions::{
+    PyIndexError, PyKeyError, PyOSError, PyRuntimeError, PyTypeError, PyValueError,
+};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict, PyList, PyString, PyTuple};
 use pyo3::IntoPyObjectExt;
@@ -59,6 +65,40 @@ impl From<StoreError> for PyErr {
             }
         }
     }
+}
+
+create_exception!(
+    _store,
+    StorePanicError,
+    PyRuntimeError,
+    "An internal error (a Rust panic) inside the results store. The call failed and \
+     changed nothing; the store stays usable (locks recover from the panic)."
+);
+
+/// Runs `f` with the GIL released; a Rust panic becomes `StorePanicError` instead of
+/// unwinding into Python as PyO3's `PanicException` (a `BaseException`).
+pub(crate) fn detach<T: Send>(py: Python<'_>, f: impl FnOnce() -> T + Send) -> PyResult<T> {
+    py.detach(|| catch_unwind(AssertUnwindSafe(f)))
+        .map_err(panic_error)
+}
+
+fn panic_error(payload: Box<dyn Any + Send>) -> PyErr {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_string());
+    StorePanicError::new_err(format!(
+        "internal error in the results store (Rust panic: {message}); the call changed \
+         nothing and the store is still usable; please report this"
+    ))
+}
+
+/// Test hook: panics inside the store while holding the table's write lock, so tests can
+/// show that the panic surfaces as `StorePanicError` and that the poisoned lock recovers.
+#[pyfunction]
+fn _panic_holding_table_lock(py: Python<'_>, table: &PyTable) -> PyResult<()> {
+    detach(py, || table.inner.panic_holding_lock())
 }
 
 /// Interns strings to dense integer codes (first-seen order).
@@ -159,7 +199,7 @@ impl PyTable {
             sources.push(Source::new(kind, name, &value)?);
         }
         let batches: Vec<Batch<'_>> = sources.iter_mut().map(Source::take_batch).collect();
-        py.detach(|| self.inner.extend(&batches))?;
+        detach(py, || self.inner.extend(&batches))??;
         Ok(())
     }
 
@@ -210,17 +250,17 @@ impl PyView {
             .try_iter()?
             .map(|v| key_value(&v?))
             .collect::<PyResult<Vec<Value>>>()?;
-        let inner = py.detach(|| self.inner.where_in(column, &keys))?;
+        let inner = detach(py, || self.inner.where_in(column, &keys))??;
         Ok(PyView { inner })
     }
 
     fn distinct<'py>(&self, py: Python<'py>, column: &str) -> PyResult<Bound<'py, PyList>> {
-        let values = py.detach(|| self.inner.distinct(column))?;
+        let values = detach(py, || self.inner.distinct(column))??;
         values_to_list(py, &values)
     }
 
     fn column<'py>(&self, py: Python<'py>, column: &str) -> PyResult<Bound<'py, PyList>> {
-        let values = py.detach(|| self.inner.column(column))?;
+        let values = detach(py, || self.inner.column(column))??;
         values_to_list(py, &values)
     }
 
@@ -234,29 +274,29 @@ impl PyView {
     }
 
     fn take(&self, py: Python<'_>, positions: Vec<i64>) -> PyResult<PyView> {
-        let inner = py.detach(|| self.inner.take(&positions))?;
+        let inner = detach(py, || self.inner.take(&positions))??;
         Ok(PyView { inner })
     }
 
     fn sort_positions(&self, py: Python<'_>, by: Vec<String>) -> PyResult<Vec<usize>> {
         let by: Vec<&str> = by.iter().map(String::as_str).collect();
-        Ok(py.detach(|| self.inner.sort_positions(&by))?)
+        Ok(detach(py, || self.inner.sort_positions(&by))??)
     }
 
     fn group(&self, py: Python<'_>, by: Vec<String>) -> PyResult<(PyView, Vec<Vec<u32>>)> {
         let by: Vec<&str> = by.iter().map(String::as_str).collect();
-        let (keys, positions) = py.detach(|| self.inner.group(&by))?;
+        let (keys, positions) = detach(py, || self.inner.group(&by))??;
         Ok((PyView { inner: keys }, positions))
     }
 
     fn collapse(&self, py: Python<'_>, by: Vec<String>, reducer: &str) -> PyResult<PyView> {
         let by: Vec<&str> = by.iter().map(String::as_str).collect();
-        let inner = py.detach(|| self.inner.collapse(&by, reducer))?;
+        let inner = detach(py, || self.inner.collapse(&by, reducer))??;
         Ok(PyView { inner })
     }
 
     fn to_arrow(&self, py: Python<'_>) -> PyResult<PyArrowStream> {
-        let batch = py.detach(|| arrow_export::record_batch(&self.inner))?;
+        let batch = detach(py, || arrow_export::record_batch(&self.inner))??;
         Ok(PyArrowStream { batch })
     }
 }
@@ -325,6 +365,8 @@ fn _store(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyTable>()?;
     m.add_class::<PyView>()?;
     m.add_class::<PyArrowStream>()?;
+    m.add("StorePanicError", m.py().get_type::<StorePanicError>())?;
+    m.add_function(wrap_pyfunction!(_panic_holding_table_lock, m)?)?;
     disk::register(m)?;
     Ok(())
 }

@@ -54,6 +54,14 @@ def _float_or_none(value: Any, what: str) -> float | None:
     return None if value is None else to_float(value, what)
 
 
+def _mapping_floats(values: Mapping[str, Any]) -> np.ndarray:
+    # per value, like log_metric: numpy alone would parse "0.9" and name no metric on failure
+    out = np.empty(len(values), dtype=np.float64)
+    for i, (name, value) in enumerate(values.items()):
+        out[i] = value if type(value) is float else to_float(value, f"metric {name!r}")
+    return out
+
+
 def _as_floats(values: Any) -> np.ndarray:
     if hasattr(values, "detach"):
         values = values.detach().cpu().numpy()
@@ -179,7 +187,7 @@ class PhaseResults:
             if names is not None:
                 raise TypeError("Give names either as the mapping's keys or as `names`, not both.")
             names = list(values)
-            values = np.fromiter(values.values(), dtype=np.float64, count=len(values))
+            values = _mapping_floats(values)
         elif names is None:
             raise TypeError("`names` is required when values is not a mapping.")
         array = _as_floats(values)

@@ -249,7 +249,10 @@ class AxisSeries:
             ValueError: The series does not hold exactly one element.
         """
         if len(self) != 1:
-            raise ValueError(f"Expected exactly one item, found {len(self)}.")
+            raise ValueError(
+                f"Expected exactly one item, found {len(self)}; narrow the series with "
+                f"where() on its axes {tuple(self.axes)} or use first()/last()/at()."
+            )
         return self._value_at(0)
 
     def _position(self, sort_by: str | Sequence[str] | None, last: bool) -> int:

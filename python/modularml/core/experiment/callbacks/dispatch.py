@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,6 +20,34 @@ def overrides(callback: Any, hook: str, base: type = Callback) -> bool:
     return getattr(type(callback), hook) is not getattr(base, hook)
 
 
+def hook_keywords(base: type, hook: str) -> list[str]:
+    """The keyword arguments the dispatcher passes to `hook`: those of the base no-op."""
+    params = inspect.signature(getattr(base, hook)).parameters.values()
+    return [p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY]
+
+
+def check_hook_signature(callback: Any, hook: str, base: type = Callback) -> None:
+    """Raise TypeError now if the overridden `hook` cannot take the documented keywords.
+
+    Checked once when a dispatcher is built (phase or experiment start), so a wrong
+    signature fails before the first batch, naming the callback, hook and expected form.
+    """
+    keywords = hook_keywords(base, hook)
+    try:
+        signature = inspect.signature(getattr(callback, hook))
+    except (TypeError, ValueError):  # not introspectable (C callable): trust it
+        return
+    try:
+        signature.bind(**dict.fromkeys(keywords))
+    except TypeError as err:
+        expected = ", ".join(f"{name}" for name in keywords)
+        raise TypeError(
+            f"callback {callback.label!r} ({type(callback).__name__}).{hook}{signature} "
+            f"cannot be called as the dispatcher calls it: {err}. Expected "
+            f"def {hook}(self, *, {expected}) (keyword arguments; **kwargs also works)."
+        ) from None
+
+
 def sort_callbacks(callbacks: Sequence[Any], base: type = Callback) -> list[Any]:
     """Validate types and unique labels; order by `execution_order` (stable)."""
     for cb in callbacks:
@@ -29,7 +58,10 @@ def sort_callbacks(callbacks: Sequence[Any], base: type = Callback) -> list[Any]
     labels = [cb.label for cb in callbacks]
     dupes = sorted({lb for lb in labels if labels.count(lb) > 1})
     if dupes:
-        raise ValueError(f"Multiple Callbacks have the same label: {dupes}")
+        raise ValueError(
+            f"Multiple Callbacks have the same label: {dupes}; labels key the results, so "
+            f"each callback of a phase needs a distinct label= (default: its class name)."
+        )
     return sorted(callbacks, key=lambda cb: cb.execution_order)
 
 
@@ -72,6 +104,9 @@ class HookDispatcher:
     ) -> None:
         here = [cb for cb in callbacks if runs_on_this_rank(cb)]  # rank_zero_only under DDP
         self._callbacks = {h: [cb for cb in here if overrides(cb, h, base)] for h in hooks}
+        for hook, overriding in self._callbacks.items():
+            for cb in overriding:
+                check_hook_signature(cb, hook, base)
         self._context = context
         self._context_hooks = context_hooks
         self._results = results
