@@ -137,3 +137,23 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT / "python"))
     main()
+
+
+def run(quick: bool) -> list:
+    """Rows for benches/run.py (report only): step time per rank at 1 and 2 gloo ranks,
+    with and without per-rank recording to disk; baseline: the same world size recording
+    nothing."""
+    import common
+    from common import Row, Stat
+
+    argv = ["--quick", "--repeats", "1"] if common.TINY else ["--quick"] if quick else []
+    rows = main(argv)
+    floor = {r["world"]: r["step_us"] * 1e-6 for r in rows if r["recording"] == "none"}
+    out = []
+    for r in rows:
+        step = r["step_us"] * 1e-6
+        baselines = {} if r["recording"] == "none" else {"same ranks, no recording": floor[r["world"]]}
+        out.append(Row(f"DDP step per rank: {r['world']} rank(s), results {r['where']}, recording {r['recording']}",
+                       None, "s", Stat(step, step, step), baselines,
+                       note=f"{r['steps_per_epoch']} steps/epoch"))
+    return out

@@ -31,6 +31,7 @@ SECTIONS = {
     "bench_disk": "durable logging, artifact writes, reopen",
     "bench_peers": "scalar logging vs TensorBoard and MLflow",
     "bench_seed": "the seed example end to end vs the reference",
+    "bench_ddp": "step time per rank at 1 and 2 gloo ranks (report only)",
 }
 
 RESULTS_DIR = Path(__file__).parent / "results"

@@ -34,6 +34,7 @@ def test_suite_runs_every_section_at_tiny_sizes(tmp_path):
         "log one scalar per call (in memory)",
         "seed training cells end to end (after imports)",
         "durable metric logging: log_metrics(10k array) + flush(durable) per 100k",
+        "DDP step per rank: 2 rank(s), results results_dir, recording all",
     ):
         assert expected in workloads
     for row in report["rows"]:
