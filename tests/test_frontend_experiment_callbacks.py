@@ -119,3 +119,15 @@ def test_exception_reaches_experiment_callbacks_once():
     assert seen == [("train", info.value)]
     with pytest.raises(TypeError):
         s.exp.add_callback(Recorder())
+
+
+def test_history_to_polars_has_every_run():
+    s = seed_setup()
+    s.exp.run_phase(train_phase(s, label="first", n_epochs=2))
+    s.exp.run_phase(train_phase(s, label="first", n_epochs=1))
+    frame = s.exp.to_polars()
+    assert frame.columns[:2] == ["run", "run_label"]
+    assert frame["run"].unique().sort().to_list() == [0, 1]
+    per_run = [len(run.results.to_polars()) for run in s.exp.history]
+    assert [frame.filter(frame["run"] == i).height for i in (0, 1)] == per_run
+    assert set(frame["run_label"]) == {"first"}

@@ -119,6 +119,23 @@ class Experiment:
     def last_run(self) -> Any:
         return self._history[-1] if self._history else None
 
+    def to_polars(self) -> Any:
+        """Every scalar record of every run in the history, in one tidy frame.
+
+        Leading columns: ``run`` (the history index: labels can repeat) and ``run_label``;
+        then the columns of the run's results' ``to_polars()`` (a group run adds ``phase``).
+        """
+        import polars as pl
+
+        frames = [
+            run.results.to_polars().select(
+                pl.lit(index).alias("run"), pl.lit(run.label).alias("run_label"), pl.all())
+            for index, run in enumerate(self._history)
+        ]
+        if not frames:
+            return pl.DataFrame(schema={"run": pl.Int32, "run_label": pl.String})
+        return pl.concat(frames, how="diagonal_relaxed")
+
     def plot(self, metrics: Any = None, **options: Any) -> Any:
         """The history's metric curves, one legend entry per run (`modularml.viz.plot_runs`)."""
         from modularml.viz.plotting import plot_runs
