@@ -48,6 +48,7 @@ class Row:
     bar: str = ""
     met: bool | None = None
     note: str = ""
+    section: str = ""
 
     def ratio(self, baseline: str) -> float | None:
         """How many times faster (or smaller) ours is than `baseline` (>1 is better for time/size)."""
@@ -57,6 +58,11 @@ class Row:
         if self.unit.endswith("/s"):
             return self.ours.median / value
         return value / self.ours.median
+
+    @classmethod
+    def from_json(cls, data: dict) -> Row:
+        fields = {k: v for k, v in data.items() if k != "ratios"}
+        return cls(**{**fields, "ours": Stat(**fields["ours"])})
 
     def to_json(self) -> dict:
         out = asdict(self)

@@ -74,6 +74,16 @@ def markdown(rows: list[Row], info: dict, quick: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _keep_other_sections(path: Path, rerun: list[str], quick: bool) -> list[Row]:
+    """Rows of the sections not rerun, from the last report of the same mode."""
+    if not path.exists():
+        return []
+    old = json.loads(path.read_text())
+    if old.get("quick") != quick:
+        return []
+    return [Row.from_json(r) for r in old["rows"] if r.get("section") not in rerun]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, under two minutes")
@@ -90,7 +100,9 @@ def main() -> int:
         t0 = time.perf_counter()
         print(f"== {name}: {SECTIONS[name]}", flush=True)
         try:
-            rows.extend(importlib.import_module(name).run(quick=quick))
+            for row in importlib.import_module(name).run(quick=quick):
+                row.section = name
+                rows.append(row)
         except Exception as exc:  # one broken section must not hide the others
             failures[name] = f"{type(exc).__name__}: {exc}"
             print(f"   FAILED: {failures[name]}", flush=True)
@@ -98,6 +110,8 @@ def main() -> int:
 
     info = machine()
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.only:
+        rows = _keep_other_sections(args.out / "latest.json", args.only, quick) + rows
     table = markdown(rows, info, quick)
     if failures:
         table += "\nFailed sections: " + "; ".join(f"{k}: {v}" for k, v in failures.items()) + "\n"
