@@ -3,6 +3,7 @@
 
 mod disk;
 mod extract;
+mod pack;
 
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -368,5 +369,6 @@ fn _store(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("StorePanicError", m.py().get_type::<StorePanicError>())?;
     m.add_function(wrap_pyfunction!(_panic_holding_table_lock, m)?)?;
     disk::register(m)?;
+    pack::register(m)?;
     Ok(())
 }
