@@ -11,15 +11,14 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use super::atomic::{parent_of, sync_dir};
 use super::batch::{describe, ColumnBatch, ColumnType, Schema};
 use super::codec::{decode_schema, encode_rows, encode_schema};
 use super::frame::{self, kind, Defect, DefectKind, Frame};
+use super::writer::{check_failure, record_failure, FlushCommand, SharedFailure, WriterHandle};
 use crate::error::{StoreError, StoreResult};
 
 /// When the background writer writes gathered rows without being asked.
@@ -57,50 +56,16 @@ enum Command {
     },
 }
 
-/// The first error of a background writer, kept to be reported on every later call.
-#[derive(Debug, Clone)]
-pub(crate) struct Failure {
-    errno: Option<i32>,
-    message: String,
-}
-
-pub(crate) type SharedFailure = Arc<Mutex<Option<Failure>>>;
-
-pub(crate) fn record_failure(shared: &SharedFailure, err: &StoreError) {
-    let errno = match err {
-        StoreError::Io { source, .. } => source.raw_os_error(),
-        _ => None,
-    };
-    let mut slot = shared
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    slot.get_or_insert(Failure {
-        errno,
-        message: err.to_string(),
-    });
-}
-
-pub(crate) fn check_failure(shared: &SharedFailure, path: &Path) -> StoreResult<()> {
-    let slot = shared
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    match slot.as_ref() {
-        None => Ok(()),
-        Some(failure) => Err(StoreError::WriterFailed {
-            path: path.to_path_buf(),
-            errno: failure.errno,
-            message: failure.message.clone(),
-        }),
+impl FlushCommand for Command {
+    fn flush(durable: bool, done: mpsc::Sender<()>) -> Self {
+        Command::Flush { durable, done }
     }
 }
 
 /// Writer of one table's append log.
 pub struct TableLog {
-    path: PathBuf,
     schema: Schema,
-    sender: Option<SyncSender<Command>>,
-    failure: SharedFailure,
-    worker: Option<JoinHandle<()>>,
+    writer: WriterHandle<Command>,
 }
 
 impl TableLog {
@@ -120,7 +85,6 @@ impl TableLog {
     /// Starts the background writer on `file`, positioned where frames go next.
     fn start(path: &Path, schema: Schema, file: File, policy: FlushPolicy) -> StoreResult<Self> {
         let failure = SharedFailure::default();
-        let (sender, receiver) = mpsc::sync_channel(QUEUE_DEPTH);
         let worker = Worker {
             file,
             path: path.to_path_buf(),
@@ -133,22 +97,20 @@ impl TableLog {
             frame: Vec::new(),
             payload: Vec::new(),
         };
-        let worker = std::thread::Builder::new()
-            .name("modularml-log".into())
-            .spawn(move || worker.run(receiver))
-            .map_err(|e| StoreError::io("start writer thread for", path, e))?;
-        let path = path.to_path_buf();
-        Ok(Self {
+        let run = move |receiver| worker.run(receiver);
+        let writer = WriterHandle::spawn(
+            "table log",
+            "modularml-log",
             path,
-            schema,
-            sender: Some(sender),
+            QUEUE_DEPTH,
             failure,
-            worker: Some(worker),
-        })
+            run,
+        )?;
+        Ok(Self { schema, writer })
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        self.writer.path()
     }
 
     pub fn schema(&self) -> &Schema {
@@ -159,63 +121,21 @@ impl TableLog {
     /// the background writer failed earlier (the failure is reported again).
     pub fn append(&self, batch: ColumnBatch) -> StoreResult<()> {
         batch.check(&self.schema)?;
-        check_failure(&self.failure, &self.path)?;
+        self.writer.check()?;
         if batch.num_rows() == 0 {
             return Ok(());
         }
-        self.send(Command::Append(batch))
+        self.writer.send(Command::Append(batch))
     }
 
     /// Blocks until every row appended so far is written (and fsynced when `durable`).
     pub fn flush(&self, durable: bool) -> StoreResult<()> {
-        check_failure(&self.failure, &self.path)?;
-        let (done, wait) = mpsc::channel();
-        self.send(Command::Flush { durable, done })?;
-        if wait.recv().is_err() {
-            return Err(self.stopped());
-        }
-        check_failure(&self.failure, &self.path)
+        self.writer.flush(durable)
     }
 
     /// Writes and fsyncs everything, then stops the writer. Later calls fail.
     pub fn close(&mut self) -> StoreResult<()> {
-        if self.sender.is_none() {
-            return Ok(());
-        }
-        let flushed = self.flush(true);
-        self.sender = None;
-        if let Some(worker) = self.worker.take() {
-            let _ = worker.join(); // a panic there shows up as the flush error above
-        }
-        flushed
-    }
-
-    fn send(&self, command: Command) -> StoreResult<()> {
-        let sender = self.sender.as_ref().ok_or_else(|| self.closed())?;
-        sender.send(command).map_err(|_| self.stopped())
-    }
-
-    fn closed(&self) -> StoreError {
-        StoreError::Closed {
-            what: "table log",
-            path: self.path.clone(),
-        }
-    }
-
-    fn stopped(&self) -> StoreError {
-        check_failure(&self.failure, &self.path)
-            .err()
-            .unwrap_or_else(|| StoreError::WriterFailed {
-                path: self.path.clone(),
-                errno: None,
-                message: "the writer thread stopped".into(),
-            })
-    }
-}
-
-impl Drop for TableLog {
-    fn drop(&mut self) {
-        let _ = self.close(); // errors were reported by append/flush, or are lost with the owner
+        self.writer.close()
     }
 }
 

@@ -16,5 +16,6 @@ pub mod manifest;
 pub mod pack;
 pub mod pack_reader;
 pub mod slug;
+pub(crate) mod writer;
 
 pub use batch::{Column, ColumnBatch, ColumnData, ColumnType, Schema};

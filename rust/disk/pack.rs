@@ -11,13 +11,12 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
-use std::thread::JoinHandle;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use super::atomic::{parent_of, sync_dir};
 use super::frame::{self, kind, HEADER_LEN};
-use super::log::{check_failure, record_failure, SharedFailure};
+use super::writer::{check_failure, record_failure, FlushCommand, SharedFailure, WriterHandle};
 use crate::error::{StoreError, StoreResult};
 
 /// Payloads smaller than this are stored as they are.
@@ -53,13 +52,16 @@ enum Command {
     },
 }
 
+impl FlushCommand for Command {
+    fn flush(durable: bool, done: mpsc::Sender<()>) -> Self {
+        Command::Flush { durable, done }
+    }
+}
+
 /// Writer of one pack; `put` copies nothing and returns at once.
 pub struct PackWriter {
-    path: PathBuf,
     next_id: AtomicU64,
-    sender: Option<SyncSender<Command>>,
-    failure: SharedFailure,
-    worker: Option<JoinHandle<()>>,
+    writer: WriterHandle<Command>,
 }
 
 impl PackWriter {
@@ -69,7 +71,6 @@ impl PackWriter {
         let index = create_new(&index_path(path))?;
         sync_dir(parent_of(path))?;
         let failure = SharedFailure::default();
-        let (sender, receiver) = mpsc::sync_channel(QUEUE_DEPTH);
         let worker = Worker {
             path: path.to_path_buf(),
             pack,
@@ -79,17 +80,12 @@ impl PackWriter {
             oldest: None,
             failure: failure.clone(),
         };
-        let worker = std::thread::Builder::new()
-            .name("modularml-pack".into())
-            .spawn(move || worker.run(receiver))
-            .map_err(|e| StoreError::io("start writer thread for", path, e))?;
-        let path = path.to_path_buf();
+        let run = move |receiver| worker.run(receiver);
+        let writer =
+            WriterHandle::spawn("pack", "modularml-pack", path, QUEUE_DEPTH, failure, run)?;
         Ok(Self {
-            path,
             next_id: AtomicU64::new(0),
-            sender: Some(sender),
-            failure,
-            worker: Some(worker),
+            writer,
         })
     }
 
@@ -107,36 +103,22 @@ impl PackWriter {
             );
             return Err(StoreError::InvalidArgument { reason });
         }
-        check_failure(&self.failure, &self.path)?;
+        self.writer.check()?;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let codec = codec.to_owned();
-        self.send(Command::Put { id, data, codec })?;
+        self.writer.send(Command::Put { id, data, codec })?;
         Ok(id)
     }
 
     /// Blocks until every artifact put so far and its index entry are written
     /// (and fsynced when `durable`).
     pub fn flush(&self, durable: bool) -> StoreResult<()> {
-        check_failure(&self.failure, &self.path)?;
-        let (done, wait) = mpsc::channel();
-        self.send(Command::Flush { durable, done })?;
-        if wait.recv().is_err() {
-            return Err(self.stopped());
-        }
-        check_failure(&self.failure, &self.path)
+        self.writer.flush(durable)
     }
 
     /// Writes and fsyncs everything, then stops the writer.
     pub fn close(&mut self) -> StoreResult<()> {
-        if self.sender.is_none() {
-            return Ok(());
-        }
-        let flushed = self.flush(true);
-        self.sender = None;
-        if let Some(worker) = self.worker.take() {
-            let _ = worker.join(); // a panic there shows up as the flush error above
-        }
-        flushed
+        self.writer.close()
     }
 
     /// Records put so far.
@@ -146,31 +128,6 @@ impl PackWriter {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    fn send(&self, command: Command) -> StoreResult<()> {
-        let closed = || StoreError::Closed {
-            what: "pack",
-            path: self.path.clone(),
-        };
-        let sender = self.sender.as_ref().ok_or_else(closed)?;
-        sender.send(command).map_err(|_| self.stopped())
-    }
-
-    fn stopped(&self) -> StoreError {
-        check_failure(&self.failure, &self.path)
-            .err()
-            .unwrap_or_else(|| StoreError::WriterFailed {
-                path: self.path.clone(),
-                errno: None,
-                message: "the writer thread stopped".into(),
-            })
-    }
-}
-
-impl Drop for PackWriter {
-    fn drop(&mut self) {
-        let _ = self.close(); // errors were reported by put/flush, or are lost with the owner
     }
 }
 
